@@ -1,0 +1,3 @@
+module github.com/meridian-lake/meridian
+
+go 1.26

@@ -1,0 +1,267 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/meridian-lake/meridian/planner/sql"
+)
+
+// reducingAggregates turn many values into one that does not reproduce any
+// input value, so their output is no raw column.
+var reducingAggregates = setOf(`count count_if sum avg approx_distinct approx_percentile
+	approx_set bool_and bool_or every bitwise_and_agg bitwise_or_agg bitwise_xor_agg checksum
+	corr covar_pop covar_samp geometric_mean kurtosis skewness stddev stddev_pop stddev_samp
+	variance var_pop var_samp regr_intercept regr_slope entropy numeric_histogram qdigest_agg
+	tdigest_agg make_set_digest merge_set_digest khyperloglog_agg merge reduce_agg
+	classification_miss_rate classification_fall_out classification_precision
+	classification_recall classification_thresholds evaluate_classifier_predictions`)
+
+// valueAggregates are aggregates whose result is (or contains) input values:
+// min, max, arbitrary, array_agg… Their output counts as raw.
+var valueAggregates = setOf(`min max min_by max_by arbitrary any_value array_agg map_agg
+	multimap_agg histogram listagg set_agg set_union map_union approx_most_frequent
+	convex_hull_agg geometry_union_agg spatial_partitioning learn_classifier learn_regressor`)
+
+func setOf(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// expr analyses an expression: it records the columns read and returns the
+// lineage of its value.
+func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
+	switch n := x.(type) {
+	case nil:
+		return lineage{}
+	case *sql.Name:
+		parts := make([]string, len(n.Parts))
+		for i, p := range n.Parts {
+			parts[i] = p.Norm()
+		}
+		return an.resolveName(sc, parts)
+	case *sql.Literal, *sql.Param, *sql.Descriptor:
+		return lineage{}
+	case *sql.Call:
+		return an.call(n, sc, ctes)
+	case *sql.Lambda:
+		inner := &scope{parent: sc, lambda: map[string]bool{}}
+		for _, p := range n.Params {
+			inner.lambda[p.Norm()] = true
+		}
+		l := an.expr(n.Body, inner, ctes)
+		l.direct = nil
+		return l
+	case *sql.Subquery:
+		cols := an.query(n.Query, sc, ctes)
+		var l lineage
+		for _, c := range cols {
+			l.add(c.lin)
+		}
+		return l
+	case *sql.Exists:
+		// Whether rows exist is a fact about many rows: an aggregate.
+		an.query(n.Query, sc, ctes)
+		return lineage{hasAgg: true}
+	case *sql.In:
+		l := an.expr(n.X, sc, ctes)
+		l.direct = nil
+		for _, e := range n.List {
+			l.add(an.expr(e, sc, ctes))
+		}
+		if n.Query != nil {
+			for _, c := range an.query(n.Query, sc, ctes) {
+				l.add(c.lin)
+			}
+		}
+		return l
+	case *sql.Quantified:
+		l := an.expr(n.X, sc, ctes)
+		for _, c := range an.query(n.Query, sc, ctes) {
+			l.add(c.lin)
+		}
+		return l
+	case *sql.TableArg:
+		inner := &scope{parent: sc}
+		an.relation(n.Rel, inner, ctes)
+		return lineage{}
+	}
+	// Any other form: the union of its parts.
+	var out lineage
+	self := true
+	sql.Inspect(x, func(c sql.Node) bool {
+		if self {
+			self = false
+			return true
+		}
+		if e, ok := c.(sql.Expr); ok {
+			out.add(an.expr(e, sc, ctes))
+			return false
+		}
+		if w, ok := c.(*sql.WindowSpec); ok {
+			an.windowSpec(w, sc, ctes)
+			return false
+		}
+		return true
+	})
+	out.direct = nil
+	return out
+}
+
+func (an *analyzer) call(c *sql.Call, sc *scope, ctes *cteScope) lineage {
+	var args lineage
+	if c.Receiver != nil {
+		args.add(an.expr(c.Receiver, sc, ctes))
+	}
+	for _, a := range c.Args {
+		args.add(an.expr(a, sc, ctes))
+	}
+	an.expr(c.Filter, sc, ctes)
+	for _, s := range c.OrderBy {
+		an.expr(s.Expr, sc, ctes)
+	}
+	if c.Over != nil {
+		an.windowSpec(c.Over.Spec, sc, ctes)
+	}
+	if c.Measure {
+		return lineage{}
+	}
+	name := c.Name.Parts[len(c.Name.Parts)-1].Norm()
+	switch {
+	case c.Over != nil:
+		// A window function returns one value per row: not an anonymising aggregate.
+		args.direct = nil
+		return args
+	case name == "grouping":
+		return lineage{}
+	case reducingAggregates[name]:
+		return args.aggregated()
+	case valueAggregates[name]:
+		args.hasAgg = true
+		args.direct = nil
+		return args
+	}
+	args.direct = nil
+	return args
+}
+
+// predicates records column-versus-literal conjuncts of cond for pruning.
+func (an *analyzer) predicates(cond sql.Expr, sc *scope) {
+	switch n := cond.(type) {
+	case *sql.Binary:
+		switch n.Op {
+		case "AND":
+			an.predicates(n.L, sc)
+			an.predicates(n.R, sc)
+		case "=", "<>", "<", "<=", ">", ">=":
+			col, lit, op := n.L, n.R, n.Op
+			if _, ok := constant(col); ok {
+				col, lit, op = lit, col, flip(op)
+			}
+			an.predicate(sc, col, op, lit)
+		}
+	case *sql.Between:
+		if !n.Not {
+			an.predicate(sc, n.X, ">=", n.Lo)
+			an.predicate(sc, n.X, "<=", n.Hi)
+		}
+	case *sql.In:
+		if n.Not || n.Query != nil {
+			return
+		}
+		ref := an.directColumn(sc, n.X)
+		if ref == nil {
+			return
+		}
+		p := Predicate{Table: ref.table, Column: ref.column, Op: "in"}
+		for _, e := range n.List {
+			v, ok := constant(e)
+			if !ok {
+				return
+			}
+			p.Values = append(p.Values, v.value)
+			p.Type = v.typ
+		}
+		an.preds = append(an.preds, p)
+	case *sql.IsNull:
+		if ref := an.directColumn(sc, n.X); ref != nil {
+			op := "is null"
+			if n.Not {
+				op = "is not null"
+			}
+			an.preds = append(an.preds, Predicate{Table: ref.table, Column: ref.column, Op: op})
+		}
+	}
+}
+
+func (an *analyzer) predicate(sc *scope, colExpr sql.Expr, op string, litExpr sql.Expr) {
+	v, ok := constant(litExpr)
+	if !ok {
+		return
+	}
+	if ref := an.directColumn(sc, colExpr); ref != nil {
+		an.preds = append(an.preds, Predicate{Table: ref.table, Column: ref.column, Op: op, Values: []string{v.value}, Type: v.typ})
+	}
+}
+
+// directColumn returns the base column x is, if it is exactly one.
+func (an *analyzer) directColumn(sc *scope, x sql.Expr) *colRef {
+	n, ok := x.(*sql.Name)
+	if !ok {
+		return nil
+	}
+	parts := make([]string, len(n.Parts))
+	for i, p := range n.Parts {
+		parts[i] = p.Norm()
+	}
+	// An ambiguous name resolves to several columns and has no direct one.
+	return an.resolveName(sc, parts).direct
+}
+
+type constValue struct{ value, typ string }
+
+// constant returns the value of a literal, a typed literal, a negated number
+// or a CAST of a literal.
+func constant(x sql.Expr) (constValue, bool) {
+	switch n := x.(type) {
+	case *sql.Literal:
+		switch n.Kind {
+		case sql.LitString:
+			return constValue{n.Value, "string"}, true
+		case sql.LitNumber:
+			return constValue{n.Value, "number"}, true
+		case sql.LitBool:
+			return constValue{n.Value, "boolean"}, true
+		case sql.LitTyped:
+			return constValue{n.Value, n.Type}, true
+		}
+	case *sql.Unary:
+		if n.Op == "-" {
+			if v, ok := constant(n.X); ok && v.typ == "number" {
+				return constValue{"-" + v.value, v.typ}, true
+			}
+		}
+	case *sql.Cast:
+		if v, ok := constant(n.X); ok {
+			v.typ = n.Typ.Name
+			return v, true
+		}
+	}
+	return constValue{}, false
+}
+
+func flip(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	case ">":
+		return "<"
+	case ">=":
+		return "<="
+	}
+	return op
+}

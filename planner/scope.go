@@ -1,0 +1,294 @@
+package planner
+
+import "strings"
+
+// colRef is a base table column; column "*" stands for all of them.
+type colRef struct{ table, column string }
+
+func (c colRef) String() string { return c.table + "." + c.column }
+
+// lineage says which base columns reach a value, and how.
+type lineage struct {
+	raw    []colRef // values that flow as they are (or transformed per row)
+	agg    []colRef // values that flow only through reducing aggregates
+	hasAgg bool     // the value is (partly) produced by an aggregate
+	direct *colRef  // the value is exactly this base column (for pruning)
+}
+
+func (l *lineage) add(o lineage) {
+	l.raw = appendRefs(l.raw, o.raw)
+	l.agg = appendRefs(l.agg, o.agg)
+	l.hasAgg = l.hasAgg || o.hasAgg
+	l.direct = nil
+}
+
+// aggregated moves everything into the aggregated side: the value is now the
+// output of a reducing aggregate over these columns.
+func (l lineage) aggregated() lineage {
+	return lineage{agg: appendRefs(appendRefs(nil, l.agg), l.raw), hasAgg: true}
+}
+
+func appendRefs(dst, src []colRef) []colRef {
+	for _, r := range src {
+		dup := false
+		for _, d := range dst {
+			if d == r {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			dst = append(dst, r)
+		}
+	}
+	return dst
+}
+
+// column is an output column of a query or derived relation.
+type column struct {
+	name string
+	lin  lineage
+}
+
+// source is a relation visible to column references in a query block.
+type source struct {
+	// names are the qualifiers that select this source: an alias, or for an
+	// unaliased base table its name, schema.name and catalog.schema.name.
+	names [][]string
+	// table is the base table's qualified name; empty for derived relations.
+	table string
+	// known holds a base table's columns when the catalog supplied them.
+	known map[string]bool
+	// cols are a derived relation's columns, in order.
+	cols []column
+	// stars are relations spread into this one by SELECT *; their columns are
+	// part of this one but not listed in cols.
+	stars []*source
+	// any, when set, answers for every column name: UNNEST, table function
+	// and MATCH_RECOGNIZE outputs whose columns are not known from the text.
+	any *lineage
+}
+
+type presence uint8
+
+const (
+	absent presence = iota
+	maybe
+	present
+)
+
+// has says whether src has a column named col.
+func (s *source) has(col string) presence {
+	if s.table != "" {
+		if s.known == nil {
+			return maybe
+		}
+		if s.known[col] {
+			return present
+		}
+		return absent
+	}
+	for _, c := range s.cols {
+		if c.name == col {
+			return present
+		}
+	}
+	if s.any != nil {
+		return maybe
+	}
+	best := absent
+	for _, st := range s.stars {
+		if p := st.has(col); p > best {
+			best = p
+		}
+	}
+	return best
+}
+
+func (s *source) matches(qual []string) bool {
+	for _, n := range s.names {
+		if len(n) == len(qual) {
+			ok := true
+			for i := range n {
+				if n[i] != qual[i] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scope is one query block's view of relations, chained to enclosing blocks
+// for correlated references.
+type scope struct {
+	parent  *scope
+	sources []*source
+	// lambda holds lambda parameter names: they shadow columns.
+	lambda map[string]bool
+	// pattern is set inside MATCH_RECOGNIZE and row-pattern windows, where a
+	// qualifier that names no relation is a pattern variable over the input.
+	pattern bool
+	// aliases are output column names, visible to ORDER BY.
+	aliases map[string]lineage
+}
+
+// cteScope holds the common table expressions visible at a point.
+type cteScope struct {
+	parent *cteScope
+	defs   map[string]*source
+}
+
+func (c *cteScope) lookup(name string) *source {
+	for ; c != nil; c = c.parent {
+		if s, ok := c.defs[name]; ok {
+			return s
+		}
+	}
+	return nil
+}
+
+// column resolves col in src, recording the base columns read.
+func (an *analyzer) sourceColumn(src *source, col string) lineage {
+	if src.table != "" {
+		an.addColumn(src.table, col)
+		ref := colRef{src.table, col}
+		return lineage{raw: []colRef{ref}, direct: &ref}
+	}
+	for _, c := range src.cols {
+		if c.name == col {
+			l := c.lin
+			return l
+		}
+	}
+	if src.any != nil {
+		l := *src.any
+		l.direct = nil
+		return l
+	}
+	var out lineage
+	n := 0
+	for _, st := range src.stars {
+		if st.has(col) != absent {
+			l := an.sourceColumn(st, col)
+			if n == 0 {
+				out = l
+			} else {
+				out.add(l)
+			}
+			n++
+		}
+	}
+	return out
+}
+
+// starColumns expands src for SELECT * or src.*.
+func (an *analyzer) starColumns(src *source) []column {
+	if src.table != "" {
+		an.addColumn(src.table, "*")
+		return []column{{name: "*", lin: lineage{raw: []colRef{{src.table, "*"}}}}}
+	}
+	out := append([]column(nil), src.cols...)
+	if src.any != nil {
+		out = append(out, column{name: "*", lin: *src.any})
+	}
+	for _, st := range src.stars {
+		out = append(out, an.starColumns(st)...)
+	}
+	return out
+}
+
+// resolveName resolves an identifier chain used as a value.
+func (an *analyzer) resolveName(sc *scope, parts []string) lineage {
+	if len(parts) == 0 {
+		return lineage{}
+	}
+	for s := sc; s != nil; s = s.parent {
+		if s.lambda[parts[0]] {
+			return lineage{}
+		}
+	}
+	// Qualified: the longest qualifier that names a relation wins.
+	if len(parts) >= 2 {
+		for k := min(len(parts)-1, 3); k >= 1; k-- {
+			qual, col := parts[:k], parts[k]
+			for s := sc; s != nil; s = s.parent {
+				for _, src := range s.sources {
+					if src.matches(qual) {
+						return an.sourceColumn(src, col)
+					}
+				}
+			}
+		}
+		for s := sc; s != nil; s = s.parent {
+			if s.pattern {
+				// A pattern variable: A.price is the input's price.
+				return an.unqualified(sc, parts[1])
+			}
+		}
+	}
+	// Unqualified, or a row field access on an unqualified column (col.field).
+	return an.unqualified(sc, parts[0])
+}
+
+// unqualified resolves a bare column name in the innermost scope that may
+// hold it; when several relations there may hold it, it is attributed to all.
+func (an *analyzer) unqualified(sc *scope, col string) lineage {
+	for s := sc; s != nil; s = s.parent {
+		var cands []*source
+		sure := 0
+		for _, src := range s.sources {
+			switch src.has(col) {
+			case present:
+				cands = append(cands, src)
+				sure++
+			case maybe:
+				cands = append(cands, src)
+			}
+		}
+		if len(cands) == 0 {
+			if l, ok := s.aliases[col]; ok {
+				return l
+			}
+			continue
+		}
+		if sure == 1 && an.opts.Columns != nil {
+			// The catalog told us the columns: take the certain match only.
+			for _, src := range cands {
+				if src.has(col) == present {
+					return an.sourceColumn(src, col)
+				}
+			}
+		}
+		if len(cands) > 1 {
+			an.ambiguous[col] = true
+		}
+		out := an.sourceColumn(cands[0], col)
+		for _, src := range cands[1:] {
+			out.add(an.sourceColumn(src, col))
+		}
+		return out
+	}
+	return lineage{}
+}
+
+// tableSource is the source for a base table, answering to its name suffixes.
+func (an *analyzer) tableSource(name string, parts []string) *source {
+	src := &source{table: name}
+	for k := 1; k <= len(parts); k++ {
+		src.names = append(src.names, parts[len(parts)-k:])
+	}
+	if an.opts.Columns != nil {
+		if cols, ok := an.opts.Columns(name); ok {
+			src.known = make(map[string]bool, len(cols))
+			for _, c := range cols {
+				src.known[strings.ToLower(c)] = true
+			}
+		}
+	}
+	return src
+}
