@@ -57,6 +57,10 @@ type Analysis struct {
 	// partition pruning. They hold literal values from the statement: use them
 	// in memory, never log or store them.
 	Predicates []Predicate `json:"predicates,omitempty"`
+	// GroupBy lists the base columns that aggregates are grouped by, anywhere
+	// in the statement. An aggregate grouped by a personal identifier is data
+	// about one person, however aggregated its output looks.
+	GroupBy []string `json:"group_by,omitempty"`
 	// Ambiguous lists unqualified column names that could belong to more than
 	// one table in scope; they are attributed to every candidate.
 	Ambiguous []string `json:"ambiguous_columns,omitempty"`
@@ -157,6 +161,8 @@ type analyzer struct {
 	ambiguous map[string]bool
 	preds     []Predicate
 	opaque    []string
+	groupBy   map[string]bool
+	captures  []*capture
 	mode      string
 	depth     int // nesting of EXECUTE IMMEDIATE unwrapping
 }
@@ -168,6 +174,7 @@ func newAnalyzer(s Session, o Options) *analyzer {
 		tables:    map[tableKey]TableAccess{},
 		columns:   map[string]map[string]bool{},
 		ambiguous: map[string]bool{},
+		groupBy:   map[string]bool{},
 	}
 }
 
@@ -265,6 +272,7 @@ func (an *analyzer) finish(a *Analysis) {
 		a.Columns[t] = sortedKeys(cols)
 	}
 	a.Ambiguous = sortedKeys(an.ambiguous)
+	a.GroupBy = sortedKeys(an.groupBy)
 	a.Predicates = an.preds
 	a.Opaque = an.opaque
 	if an.mode != "" {

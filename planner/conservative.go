@@ -14,8 +14,10 @@ const maxStringDepth = 2
 // Conservative over-approximates the tables of a statement that could not be
 // parsed: every identifier chain in the text (and in its string literals,
 // which may hold SQL) that could name a table is reported as read, with all
-// columns. Resolution later keeps those that name real tables. It never
-// fails: unlexable text is skipped one byte at a time.
+// columns. String literals are read only when they look like SQL, so values
+// in literals do not become table names. The candidates are not all tables:
+// resolution must keep only those that name real tables before anything is
+// recorded. It never fails: unlexable text is skipped one byte at a time.
 func Conservative(src string, s Session) *Analysis {
 	an := newAnalyzer(s, Options{})
 	a := &Analysis{Mode: ModeConservative, Kind: "unknown"}
@@ -62,7 +64,7 @@ func (an *analyzer) chains(toks []sql.Token, depth int, firstWord func(string)) 
 		if i == 0 && t.Kind == sql.TokIdent {
 			firstWord(strings.ToLower(t.Text))
 		}
-		if (t.Kind == sql.TokString || t.Kind == sql.TokDollarString) && depth < maxStringDepth {
+		if (t.Kind == sql.TokString || t.Kind == sql.TokDollarString) && depth < maxStringDepth && looksLikeSQL(t.Val) {
 			an.scanChains(t.Val, depth+1, func(string) {})
 			continue
 		}
@@ -86,4 +88,23 @@ func (an *analyzer) chains(toks []sql.Token, depth int, firstWord func(string)) 
 			an.addColumn(src.table, "*")
 		}
 	}
+}
+
+// sqlWords mark a string literal that may hold a statement. Other literals
+// are values, often personal ones, and are never turned into table names.
+var sqlWords = []string{"SELECT", "FROM", "JOIN", "INTO", "TABLE", "UPDATE", "MERGE", "DELETE", "EXECUTE"}
+
+func looksLikeSQL(s string) bool {
+	toks, _ := sql.Tokenize(s, 0)
+	for _, t := range toks {
+		if t.Kind != sql.TokIdent {
+			continue
+		}
+		for _, w := range sqlWords {
+			if strings.EqualFold(t.Text, w) {
+				return true
+			}
+		}
+	}
+	return false
 }

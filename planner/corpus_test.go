@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meridian-lake/meridian/planner"
 	"github.com/meridian-lake/meridian/internal/corpus"
+	"github.com/meridian-lake/meridian/planner"
 )
 
 // TestCorpus measures the SQL front end on ../shared/corpus: every TPC query

@@ -55,16 +55,18 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 		l.direct = nil
 		return l
 	case *sql.Subquery:
-		cols := an.query(n.Query, sc, ctes)
-		var l lineage
+		cols, outer := an.correlated(n.Query, sc, ctes)
+		l := outer
 		for _, c := range cols {
 			l.add(c.lin)
 		}
 		return l
 	case *sql.Exists:
-		// Whether rows exist is a fact about many rows: an aggregate.
-		an.query(n.Query, sc, ctes)
-		return lineage{hasAgg: true}
+		// Whether rows exist is a fact about many rows, an aggregate, but a
+		// correlated EXISTS is also a per-row function of the outer columns.
+		_, outer := an.correlated(n.Query, sc, ctes)
+		outer.hasAgg = true
+		return outer
 	case *sql.In:
 		l := an.expr(n.X, sc, ctes)
 		l.direct = nil
@@ -72,14 +74,18 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 			l.add(an.expr(e, sc, ctes))
 		}
 		if n.Query != nil {
-			for _, c := range an.query(n.Query, sc, ctes) {
+			cols, outer := an.correlated(n.Query, sc, ctes)
+			l.add(outer)
+			for _, c := range cols {
 				l.add(c.lin)
 			}
 		}
 		return l
 	case *sql.Quantified:
 		l := an.expr(n.X, sc, ctes)
-		for _, c := range an.query(n.Query, sc, ctes) {
+		cols, outer := an.correlated(n.Query, sc, ctes)
+		l.add(outer)
+		for _, c := range cols {
 			l.add(c.lin)
 		}
 		return l

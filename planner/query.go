@@ -141,13 +141,18 @@ func (an *analyzer) selectBlock(s *sql.Select, outer *scope, ctes *cteScope) ([]
 	}
 	an.expr(s.Where, blk, ctes)
 	an.predicates(s.Where, blk)
+	var ordinals []int
 	if s.GroupBy != nil {
 		for _, g := range s.GroupBy.Elements {
 			for _, set := range g.Sets {
 				for _, x := range set {
-					if _, ok := x.(*sql.Literal); !ok { // ordinals name output columns
-						an.expr(x, blk, ctes)
+					if lit, ok := x.(*sql.Literal); ok && lit.Kind == sql.LitNumber {
+						if n, err := strconv.Atoi(lit.Value); err == nil {
+							ordinals = append(ordinals, n) // names an output column
+						}
+						continue
 					}
+					an.groupKey(an.expr(x, blk, ctes))
 				}
 			}
 		}
@@ -166,7 +171,27 @@ func (an *analyzer) selectBlock(s *sql.Select, outer *scope, ctes *cteScope) ([]
 			cols = append(cols, an.allColumns(it, blk, ctes)...)
 		}
 	}
+	for _, n := range ordinals {
+		if n >= 1 && n <= len(cols) {
+			an.groupKey(cols[n-1].lin)
+		}
+	}
+	if s.GroupBy != nil && s.GroupBy.Auto {
+		// GROUP BY AUTO groups by every output column that is not an aggregate.
+		for _, c := range cols {
+			if !c.lin.hasAgg {
+				an.groupKey(c.lin)
+			}
+		}
+	}
 	return cols, blk
+}
+
+// groupKey records the base columns of a grouping key.
+func (an *analyzer) groupKey(l lineage) {
+	for _, r := range l.raw {
+		an.groupBy[r.String()] = true
+	}
 }
 
 func outputName(it *sql.SingleColumn, i int) string {
@@ -245,12 +270,18 @@ func (an *analyzer) relation(r sql.Relation, blk *scope, ctes *cteScope) {
 		an.relation(r.Rel, blk, ctes)
 		an.expr(r.Percent, blk, ctes)
 	case *sql.Join:
+		start := len(blk.sources)
 		an.relation(r.Left, blk, ctes)
+		mid := len(blk.sources)
 		an.relation(r.Right, blk, ctes)
 		an.expr(r.On, blk, ctes)
 		an.predicates(r.On, blk)
+		// USING (c) names c on both sides: not ambiguous, both.
+		left := &scope{sources: blk.sources[start:mid]}
+		right := &scope{sources: blk.sources[mid:]}
 		for _, id := range r.Using {
-			an.unqualified(blk, id.Norm())
+			an.unqualified(left, id.Norm())
+			an.unqualified(right, id.Norm())
 		}
 	case *sql.SubqueryRel:
 		outer := blk.parent

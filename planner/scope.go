@@ -1,6 +1,10 @@
 package planner
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/meridian-lake/meridian/planner/sql"
+)
 
 // colRef is a base table column; column "*" stands for all of them.
 type colRef struct{ table, column string }
@@ -219,7 +223,7 @@ func (an *analyzer) resolveName(sc *scope, parts []string) lineage {
 			for s := sc; s != nil; s = s.parent {
 				for _, src := range s.sources {
 					if src.matches(qual) {
-						return an.sourceColumn(src, col)
+						return an.outer(s, an.sourceColumn(src, col))
 					}
 				}
 			}
@@ -260,7 +264,7 @@ func (an *analyzer) unqualified(sc *scope, col string) lineage {
 			// The catalog told us the columns: take the certain match only.
 			for _, src := range cands {
 				if src.has(col) == present {
-					return an.sourceColumn(src, col)
+					return an.outer(s, an.sourceColumn(src, col))
 				}
 			}
 		}
@@ -271,9 +275,41 @@ func (an *analyzer) unqualified(sc *scope, col string) lineage {
 		for _, src := range cands[1:] {
 			out.add(an.sourceColumn(src, col))
 		}
-		return out
+		return an.outer(s, out)
 	}
 	return lineage{}
+}
+
+// capture collects the columns that a subquery expression takes from the
+// query around it: a correlated subquery's value is a per-row function of
+// them, so they reach its output raw.
+type capture struct {
+	boundary *scope // the scope the subquery expression appears in
+	lin      lineage
+}
+
+// outer notes that a column resolved in scope s; every open capture whose
+// boundary is s or inside s receives it.
+func (an *analyzer) outer(s *scope, l lineage) lineage {
+	for _, c := range an.captures {
+		for b := c.boundary; b != nil; b = b.parent {
+			if b == s {
+				c.lin.add(lineage{raw: appendRefs(appendRefs(nil, l.raw), l.agg)})
+				break
+			}
+		}
+	}
+	return l
+}
+
+// correlated analyses a subquery in scope sc and returns its columns and the
+// lineage of the outer columns it references.
+func (an *analyzer) correlated(q *sql.Query, sc *scope, ctes *cteScope) ([]column, lineage) {
+	c := &capture{boundary: sc}
+	an.captures = append(an.captures, c)
+	cols := an.query(q, sc, ctes)
+	an.captures = an.captures[:len(an.captures)-1]
+	return cols, c.lin
 }
 
 // tableSource is the source for a base table, answering to its name suffixes.

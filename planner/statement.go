@@ -98,8 +98,8 @@ func (an *analyzer) statement(a *Analysis, stmt sql.Statement) {
 		case s.Query != nil:
 			an.query(s.Query, top, nil)
 		case s.What == "STATS":
-			// Column statistics reveal minimum and maximum values: a read.
-			an.addTable(s.Target, Read)
+			// Column statistics reveal minimum and maximum values: a read of all columns.
+			an.addColumn(an.addTable(s.Target, Read).table, "*")
 		case s.Table:
 			an.addTable(s.Target, Meta)
 		}

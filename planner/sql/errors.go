@@ -11,9 +11,9 @@ const (
 // Error is a parse failure at a position in the statement text. Name is the
 // Trino error name a client sees.
 type Error struct {
-	Name    string
-	Message string
-	Pos     Pos
+	Name    string `json:"name"`
+	Message string `json:"message"`
+	Pos            // line and column, flattened into the JSON form
 }
 
 func (e *Error) Error() string {

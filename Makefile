@@ -1,0 +1,44 @@
+# Meridian: federated query planner and data-lake governance.
+# Two commands for a newcomer: `make run` and `make test`.
+
+GO        ?= go
+BIN       := bin
+FUZZTIME  ?= 15s
+export GOTOOLCHAIN := local
+
+.PHONY: all build test unit fuzz bench run lint clean
+
+all: build
+
+## build: compile the binaries into bin/
+build:
+	$(GO) build -o $(BIN)/meridian ./cmd/meridian
+
+## test: lint, every test, and a short fuzz run of the SQL parser
+test: lint unit fuzz
+
+unit:
+	$(GO) test -count=1 ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./planner/sql
+
+## bench: benchmarks with allocations (parse + analysis over the corpus)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/...
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## run: build Meridian and plan the demo statements (the proxy arrives with `serve`)
+run: build
+	@echo '--- meridian plan: what Meridian reads from a statement before deciding where it may run'
+	$(BIN)/meridian plan --catalog iceberg --schema eu \
+	  "SELECT country, count(*) AS guests FROM guests WHERE created_at >= DATE '2024-01-01' GROUP BY country"
+	$(BIN)/meridian plan --catalog iceberg --schema tpch --file ../shared/corpus/tpch/q03.sql
+
+clean:
+	rm -rf $(BIN)
