@@ -33,12 +33,14 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## run: build Meridian and plan the demo statements (the proxy arrives with `serve`)
+## run: build Meridian and plan example statements (the proxy arrives with `serve`)
 run: build
-	@echo '--- meridian plan: what Meridian reads from a statement before deciding where it may run'
+	@echo '--- What Meridian reads from a statement before deciding where it may run:'
 	$(BIN)/meridian plan --catalog iceberg --schema eu \
 	  "SELECT country, count(*) AS guests FROM guests WHERE created_at >= DATE '2024-01-01' GROUP BY country"
-	$(BIN)/meridian plan --catalog iceberg --schema tpch --file ../shared/corpus/tpch/q03.sql
+	@echo '--- A statement it cannot parse is read conservatively and reported as a Trino error:'
+	@$(BIN)/meridian plan --catalog iceberg --schema eu "SELECT email FROM guests WHERE" \
+	  || echo "(exit status $$?: the statement did not parse, as intended here)"
 
 clean:
 	rm -rf $(BIN)

@@ -157,7 +157,7 @@ type analyzer struct {
 	session   Session
 	opts      Options
 	tables    map[tableKey]TableAccess
-	columns   map[string]map[string]bool
+	columns   map[colRef]bool
 	ambiguous map[string]bool
 	preds     []Predicate
 	opaque    []string
@@ -172,7 +172,7 @@ func newAnalyzer(s Session, o Options) *analyzer {
 		session:   Session{Catalog: strings.ToLower(s.Catalog), Schema: strings.ToLower(s.Schema)},
 		opts:      o,
 		tables:    map[tableKey]TableAccess{},
-		columns:   map[string]map[string]bool{},
+		columns:   map[colRef]bool{},
 		ambiguous: map[string]bool{},
 		groupBy:   map[string]bool{},
 	}
@@ -239,12 +239,7 @@ func (an *analyzer) addTable(q *sql.QualifiedName, access Access) *source {
 }
 
 func (an *analyzer) addColumn(table, column string) {
-	m := an.columns[table]
-	if m == nil {
-		m = map[string]bool{}
-		an.columns[table] = m
-	}
-	m[column] = true
+	an.columns[colRef{table, column}] = true
 }
 
 func (an *analyzer) addOpaque(reason string) {
@@ -267,9 +262,12 @@ func (an *analyzer) finish(a *Analysis) {
 		}
 		return a.Tables[i].Access < a.Tables[j].Access
 	})
-	a.Columns = make(map[string][]string, len(an.columns))
-	for t, cols := range an.columns {
-		a.Columns[t] = sortedKeys(cols)
+	a.Columns = map[string][]string{}
+	for c := range an.columns {
+		a.Columns[c.table] = append(a.Columns[c.table], c.column)
+	}
+	for _, cols := range a.Columns {
+		sort.Strings(cols)
 	}
 	a.Ambiguous = sortedKeys(an.ambiguous)
 	a.GroupBy = sortedKeys(an.groupBy)

@@ -52,7 +52,7 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 			inner.lambda[p.Norm()] = true
 		}
 		l := an.expr(n.Body, inner, ctes)
-		l.direct = nil
+		l.isDirect = false
 		return l
 	case *sql.Subquery:
 		cols, outer := an.correlated(n.Query, sc, ctes)
@@ -69,7 +69,7 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 		return outer
 	case *sql.In:
 		l := an.expr(n.X, sc, ctes)
-		l.direct = nil
+		l.isDirect = false
 		for _, e := range n.List {
 			l.add(an.expr(e, sc, ctes))
 		}
@@ -93,6 +93,36 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 		inner := &scope{parent: sc}
 		an.relation(n.Rel, inner, ctes)
 		return lineage{}
+	// The common forms directly; the rest through Inspect below.
+	case *sql.Binary:
+		l := an.expr(n.L, sc, ctes)
+		l.add(an.expr(n.R, sc, ctes))
+		return l
+	case *sql.Unary:
+		l := an.expr(n.X, sc, ctes)
+		l.isDirect = false
+		return l
+	case *sql.Cast:
+		l := an.expr(n.X, sc, ctes)
+		l.isDirect = false
+		return l
+	case *sql.Between:
+		l := an.expr(n.X, sc, ctes)
+		l.add(an.expr(n.Lo, sc, ctes))
+		l.add(an.expr(n.Hi, sc, ctes))
+		return l
+	case *sql.IsNull:
+		l := an.expr(n.X, sc, ctes)
+		l.isDirect = false
+		return l
+	case *sql.Case:
+		l := an.expr(n.Operand, sc, ctes)
+		for _, w := range n.Whens {
+			l.add(an.expr(w.Cond, sc, ctes))
+			l.add(an.expr(w.Result, sc, ctes))
+		}
+		l.add(an.expr(n.Else, sc, ctes))
+		return l
 	}
 	// Any other form: the union of its parts.
 	var out lineage
@@ -112,7 +142,7 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 		}
 		return true
 	})
-	out.direct = nil
+	out.isDirect = false
 	return out
 }
 
@@ -138,7 +168,7 @@ func (an *analyzer) call(c *sql.Call, sc *scope, ctes *cteScope) lineage {
 	switch {
 	case c.Over != nil:
 		// A window function returns one value per row: not an anonymising aggregate.
-		args.direct = nil
+		args.isDirect = false
 		return args
 	case name == "grouping":
 		return lineage{}
@@ -146,10 +176,10 @@ func (an *analyzer) call(c *sql.Call, sc *scope, ctes *cteScope) lineage {
 		return args.aggregated()
 	case valueAggregates[name]:
 		args.hasAgg = true
-		args.direct = nil
+		args.isDirect = false
 		return args
 	}
-	args.direct = nil
+	args.isDirect = false
 	return args
 }
 
@@ -223,7 +253,10 @@ func (an *analyzer) directColumn(sc *scope, x sql.Expr) *colRef {
 		parts[i] = p.Norm()
 	}
 	// An ambiguous name resolves to several columns and has no direct one.
-	return an.resolveName(sc, parts).direct
+	if l := an.resolveName(sc, parts); l.isDirect {
+		return &l.direct
+	}
+	return nil
 }
 
 type constValue struct{ value, typ string }

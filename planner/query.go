@@ -437,11 +437,11 @@ func (an *analyzer) windowSpec(w *sql.WindowSpec, sc *scope, ctes *cteScope) lin
 func outputColumns(cols []column) []OutputColumn {
 	out := make([]OutputColumn, 0, len(cols))
 	for _, c := range cols {
-		oc := OutputColumn{Name: c.name, Aggregated: c.lin.hasAgg && len(c.lin.raw) == 0}
-		for _, r := range c.lin.raw {
-			oc.Raw = append(oc.Raw, r.String())
-		}
-		out = append(out, oc)
+		out = append(out, OutputColumn{
+			Name:       c.name,
+			Aggregated: c.lin.hasAgg && len(c.lin.raw) == 0,
+			Raw:        refStrings(c.lin.raw),
+		})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/meridian-lake/meridian/planner/sql"
@@ -12,40 +13,64 @@ type colRef struct{ table, column string }
 func (c colRef) String() string { return c.table + "." + c.column }
 
 // lineage says which base columns reach a value, and how.
+//
+// Lineages share their slices: every slice a lineage holds has len == cap, so
+// an append always copies and never writes into another lineage's array.
 type lineage struct {
-	raw    []colRef // values that flow as they are (or transformed per row)
-	agg    []colRef // values that flow only through reducing aggregates
-	hasAgg bool     // the value is (partly) produced by an aggregate
-	direct *colRef  // the value is exactly this base column (for pruning)
+	raw      []colRef // values that flow as they are (or transformed per row)
+	agg      []colRef // values that flow only through reducing aggregates
+	hasAgg   bool     // the value is (partly) produced by an aggregate
+	isDirect bool     // the value is exactly the base column direct (for pruning)
+	direct   colRef
 }
 
 func (l *lineage) add(o lineage) {
-	l.raw = appendRefs(l.raw, o.raw)
-	l.agg = appendRefs(l.agg, o.agg)
+	l.raw = mergeRefs(l.raw, o.raw)
+	l.agg = mergeRefs(l.agg, o.agg)
 	l.hasAgg = l.hasAgg || o.hasAgg
-	l.direct = nil
+	l.isDirect = false
 }
 
 // aggregated moves everything into the aggregated side: the value is now the
 // output of a reducing aggregate over these columns.
 func (l lineage) aggregated() lineage {
-	return lineage{agg: appendRefs(appendRefs(nil, l.agg), l.raw), hasAgg: true}
+	return lineage{agg: mergeRefs(l.agg, l.raw), hasAgg: true}
 }
 
-func appendRefs(dst, src []colRef) []colRef {
-	for _, r := range src {
-		dup := false
-		for _, d := range dst {
-			if d == r {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			dst = append(dst, r)
-		}
+// dedupLimit bounds the linear duplicate check in mergeRefs; longer lists
+// keep duplicates until they are reported (refStrings removes them).
+const dedupLimit = 16
+
+// mergeRefs returns a ∪ b as a new (or shared, capacity-capped) slice.
+func mergeRefs(a, b []colRef) []colRef {
+	if len(b) == 0 {
+		return a
 	}
-	return dst
+	if len(a) == 0 {
+		return b[:len(b):len(b)]
+	}
+	out := make([]colRef, len(a), len(a)+len(b))
+	copy(out, a)
+	for _, r := range b {
+		if len(a) <= dedupLimit && slices.Contains(a, r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out[:len(out):len(out)]
+}
+
+// refStrings renders refs as sorted, unique "table.column" strings.
+func refStrings(refs []colRef) []string {
+	if len(refs) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, r.String())
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // column is an output column of a query or derived relation.
@@ -161,7 +186,7 @@ func (an *analyzer) sourceColumn(src *source, col string) lineage {
 	if src.table != "" {
 		an.addColumn(src.table, col)
 		ref := colRef{src.table, col}
-		return lineage{raw: []colRef{ref}, direct: &ref}
+		return lineage{raw: []colRef{ref}, isDirect: true, direct: ref}
 	}
 	for _, c := range src.cols {
 		if c.name == col {
@@ -171,7 +196,7 @@ func (an *analyzer) sourceColumn(src *source, col string) lineage {
 	}
 	if src.any != nil {
 		l := *src.any
-		l.direct = nil
+		l.isDirect = false
 		return l
 	}
 	var out lineage
@@ -243,7 +268,8 @@ func (an *analyzer) resolveName(sc *scope, parts []string) lineage {
 // hold it; when several relations there may hold it, it is attributed to all.
 func (an *analyzer) unqualified(sc *scope, col string) lineage {
 	for s := sc; s != nil; s = s.parent {
-		var cands []*source
+		var buf [8]*source
+		cands := buf[:0]
 		sure := 0
 		for _, src := range s.sources {
 			switch src.has(col) {
@@ -268,13 +294,21 @@ func (an *analyzer) unqualified(sc *scope, col string) lineage {
 				}
 			}
 		}
-		if len(cands) > 1 {
-			an.ambiguous[col] = true
+		if len(cands) == 1 {
+			return an.outer(s, an.sourceColumn(cands[0], col))
 		}
-		out := an.sourceColumn(cands[0], col)
-		for _, src := range cands[1:] {
+		an.ambiguous[col] = true
+		var out lineage
+		raw := make([]colRef, 0, len(cands))
+		for _, src := range cands {
+			if src.table != "" {
+				an.addColumn(src.table, col)
+				raw = append(raw, colRef{src.table, col})
+				continue
+			}
 			out.add(an.sourceColumn(src, col))
 		}
+		out.raw = mergeRefs(out.raw, raw[:len(raw):len(raw)])
 		return an.outer(s, out)
 	}
 	return lineage{}
@@ -294,7 +328,7 @@ func (an *analyzer) outer(s *scope, l lineage) lineage {
 	for _, c := range an.captures {
 		for b := c.boundary; b != nil; b = b.parent {
 			if b == s {
-				c.lin.add(lineage{raw: appendRefs(appendRefs(nil, l.raw), l.agg)})
+				c.lin.add(lineage{raw: mergeRefs(l.raw, l.agg)})
 				break
 			}
 		}

@@ -232,7 +232,7 @@ func (p *parser) primary() Expr {
 
 func (p *parser) keywordPrimary(t *Token) Expr {
 	pos := t.Pos
-	up := strings.ToUpper(t.Text)
+	up := upperWord(t.Text)
 	switch up {
 	case "TRUE", "FALSE":
 		p.i++
@@ -812,9 +812,15 @@ func (p *parser) dataType() *Type {
 	case p.isKw("DOUBLE", "PRECISION"):
 		p.i += 2
 		typ = &Type{at: at{pos}, Name: "double"}
-	case p.isKw("ARRAY") && p.isOp("<"):
+	case p.isKw("ARRAY") && p.isOpAt(1, "<"):
 		p.i += 2
 		typ = &Type{at: at{pos}, Name: "array", Args: []*TypeArg{{Type: p.dataType()}}}
+		p.expectOp(">")
+	case p.isKw("MAP") && p.isOpAt(1, "<"):
+		p.i += 2
+		typ = &Type{at: at{pos}, Name: "map", Args: []*TypeArg{{Type: p.dataType()}}}
+		p.expectOp(",")
+		typ.Args = append(typ.Args, &TypeArg{Type: p.dataType()})
 		p.expectOp(">")
 	default:
 		id := p.ident()

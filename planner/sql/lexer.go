@@ -58,8 +58,8 @@ type Token struct {
 // Pos is a position in the statement text: 1-based line and column (in
 // characters, like Trino) and the byte offset.
 type Pos struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
 	Offset int `json:"-"`
 }
 
@@ -78,6 +78,37 @@ func init() {
 		VALUES WHEN WHERE WITH`) {
 		reserved[w] = true
 	}
+}
+
+// keywords interns the upper-case form of every word the parser switches on,
+// so matching a token against them allocates nothing.
+var keywords = map[string]string{}
+
+func init() {
+	for w := range reserved {
+		keywords[w] = w
+	}
+	for _, w := range strings.Fields(`INTERVAL TRY_CAST ARRAY ROW POSITION SUBSTRING DOUBLE RUNNING FINAL
+		LIMIT OFFSET FETCH WINDOW TABLESAMPLE MATCH_RECOGNIZE MATCH`) {
+		keywords[w] = w
+	}
+}
+
+// upperWord returns the interned upper-case form of s if s is a word the
+// parser knows, else "".
+func upperWord(s string) string {
+	var buf [32]byte
+	if len(s) > len(buf) {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return keywords[string(buf[:len(s)])]
 }
 
 // IsReserved reports whether word (any case) is a Trino reserved keyword.
@@ -110,8 +141,13 @@ type lexer struct {
 // Tokenize splits src into tokens, ending with an EOF token. maxTokens <= 0
 // means no limit.
 func Tokenize(src string, maxTokens int) ([]Token, error) {
+	return tokenizeInto(src, maxTokens, make([]Token, 0, len(src)/6+8))
+}
+
+// tokenizeInto is Tokenize appending to buf, so callers can reuse buffers.
+func tokenizeInto(src string, maxTokens int, buf []Token) ([]Token, error) {
 	lx := lexer{src: src, line: 1, maxTokens: maxTokens}
-	lx.toks = make([]Token, 0, len(src)/5+4)
+	lx.toks = buf
 	for {
 		t, err := lx.next()
 		if err != nil {
@@ -130,7 +166,7 @@ func Tokenize(src string, maxTokens int) ([]Token, error) {
 func (lx *lexer) pos(off int) Pos {
 	// Columns count characters, not bytes, as Trino does. Tokens arrive in
 	// order, so counting from the last known column keeps lexing linear.
-	if lx.colOff < lx.lineStart || lx.colOff > off {
+	if lx.colNum == 0 || lx.colOff < lx.lineStart || lx.colOff > off {
 		lx.colOff, lx.colNum = lx.lineStart, 1
 	}
 	lx.colNum += utf8.RuneCountInString(lx.src[lx.colOff:off])
@@ -208,10 +244,19 @@ func (lx *lexer) next() (Token, error) {
 		if err != nil {
 			return t, err
 		}
+		// Whitespace may separate the digits, newlines included, so errors
+		// are reported at t.Pos: the line bookkeeping has moved past start.
+		digits := 0
 		for i := 0; i < len(t.Val); i++ {
-			if !isHex(t.Val[i]) && t.Val[i] != ' ' {
-				return t, lx.errAt(start, "binary literal can only contain hexadecimal digits")
+			switch c := t.Val[i]; {
+			case isHex(c):
+				digits++
+			case c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v':
+				return t, &Error{Name: ErrSyntax, Message: "binary literal can only contain hexadecimal digits", Pos: t.Pos}
 			}
+		}
+		if digits%2 != 0 {
+			return t, &Error{Name: ErrSyntax, Message: "binary literal must contain an even number of digits", Pos: t.Pos}
 		}
 		return t, nil
 	case isIdentStart(c):
@@ -260,6 +305,60 @@ func (lx *lexer) next() (Token, error) {
 		return Token{Kind: TokOp, Text: s, Val: s, Pos: lx.pos(start)}, nil
 	}
 	return Token{}, lx.errAt(start, "unexpected character '"+string(c)+"'")
+}
+
+// decodeUnicode decodes the escapes of a U&'…' literal's value: esc followed
+// by four hex digits, by '+' and six hex digits, or by esc itself. It returns
+// a message on a malformed escape.
+func decodeUnicode(s string, esc rune) (string, string) {
+	if !strings.ContainsRune(s, esc) {
+		return s, ""
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if r != esc {
+			b.WriteRune(r)
+			continue
+		}
+		if strings.HasPrefix(s[i:], string(esc)) {
+			b.WriteRune(esc)
+			i += n
+			continue
+		}
+		digits := 4
+		if strings.HasPrefix(s[i:], "+") {
+			digits = 6
+			i++
+		}
+		if i+digits > len(s) {
+			return "", "incomplete escape sequence in Unicode string literal"
+		}
+		cp := 0
+		for _, c := range []byte(s[i : i+digits]) {
+			if !isHex(c) {
+				return "", "invalid hexadecimal digit in Unicode string literal escape: '" + string(rune(c)) + "'"
+			}
+			cp = cp<<4 | hexVal(c)
+		}
+		i += digits
+		if cp > utf8.MaxRune || 0xD800 <= cp && cp <= 0xDFFF {
+			return "", "invalid Unicode code point in Unicode string literal"
+		}
+		b.WriteRune(rune(cp))
+	}
+	return b.String(), ""
+}
+
+func hexVal(c byte) int {
+	switch {
+	case isDigit(c):
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return int(c-'A') + 10
 }
 
 func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }

@@ -3,6 +3,7 @@ package sql
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -42,7 +43,17 @@ func Parse(src string) (Statement, error) { return Parser{}.Parse(src) }
 
 // Parse parses exactly one statement; a trailing ';' is allowed.
 func (o Parser) Parse(src string) (Statement, error) {
-	toks, err := o.tokenize(src)
+	// The tree keeps no reference to the tokens, so their buffer is reused.
+	bp := tokenPool.Get().(*[]Token)
+	defer func() {
+		if cap(*bp) <= maxPooledTokens {
+			clear(*bp) // drop the references to src; the rest is already zero
+			*bp = (*bp)[:0]
+			tokenPool.Put(bp)
+		}
+	}()
+	toks, err := o.tokenizeInto(src, (*bp)[:0])
+	*bp = toks
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +97,16 @@ func (o Parser) ParseScript(src string) ([]Script, error) {
 	return out, nil
 }
 
+// maxPooledTokens bounds the token buffers kept for reuse.
+const maxPooledTokens = 1 << 16
+
+var tokenPool = sync.Pool{New: func() any { b := make([]Token, 0, 1024); return &b }}
+
 func (o Parser) tokenize(src string) ([]Token, error) {
+	return o.tokenizeInto(src, make([]Token, 0, len(src)/6+8))
+}
+
+func (o Parser) tokenizeInto(src string, buf []Token) ([]Token, error) {
 	o = o.withDefaults()
 	if len(src) > o.MaxBytes {
 		return nil, &Error{Name: ErrTooLarge, Message: fmt.Sprintf("statement is %d bytes, over the limit of %d bytes", len(src), o.MaxBytes)}
@@ -104,15 +124,19 @@ func (o Parser) tokenize(src string) ([]Token, error) {
 		lx.advanceLines(0, off)
 		return nil, &Error{Name: ErrSyntax, Message: "statement is not valid UTF-8", Pos: lx.pos(off)}
 	}
-	return Tokenize(src, o.MaxTokens)
+	return tokenizeInto(src, o.MaxTokens, buf)
 }
 
 // splitTokens returns [start, end) token spans of the ';'-separated statements,
 // ignoring semicolons inside parentheses and BEGIN … END routine bodies.
+// BEGIN opens a body only in a function definition (CREATE FUNCTION, WITH
+// FUNCTION), where a routine body can follow; elsewhere it is an ordinary
+// name. CASE … END matters only inside a body, where CASE statements hold ';'.
 func splitTokens(toks []Token) [][2]int {
 	var spans [][2]int
 	start, parens := 0, 0
 	var blocks []string
+	function := false // the current statement defines a function
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		switch {
@@ -121,6 +145,7 @@ func splitTokens(toks []Token) [][2]int {
 				spans = append(spans, [2]int{start, i})
 			}
 			start = i + 1
+			function = false
 			if t.Kind == TokEOF {
 				return spans
 			}
@@ -130,7 +155,9 @@ func splitTokens(toks []Token) [][2]int {
 			if parens > 0 {
 				parens--
 			}
-		case t.Kind == TokIdent && (strings.EqualFold(t.Text, "BEGIN") || strings.EqualFold(t.Text, "CASE")):
+		case t.Kind == TokIdent && strings.EqualFold(t.Text, "FUNCTION") && i > start && isAnyFold(toks[i-1].Text, "CREATE", "REPLACE", "WITH"):
+			function = true
+		case t.Kind == TokIdent && (strings.EqualFold(t.Text, "BEGIN") && (function || len(blocks) > 0) || strings.EqualFold(t.Text, "CASE") && len(blocks) > 0):
 			blocks = append(blocks, strings.ToUpper(t.Text))
 		case t.Kind == TokIdent && strings.EqualFold(t.Text, "END") && len(blocks) > 0:
 			nxt := toks[i+1]
@@ -297,7 +324,11 @@ func (p *parser) unexpected(expecting string) {
 	if t.Kind != TokEOF {
 		what = t.Text
 		if len(what) > 40 {
-			what = what[:40] + "…"
+			cut := 40 // on a character boundary: the message must stay valid UTF-8
+			for !utf8.RuneStart(what[cut]) {
+				cut--
+			}
+			what = what[:cut] + "…"
 		}
 	}
 	p.fail(fmt.Sprintf("mismatched input '%s'. Expecting: %s", what, expecting))
@@ -377,11 +408,26 @@ func (p *parser) stringLit() *Literal {
 	case TokString, TokUnicodeStr, TokDollarString:
 		p.i++
 		lit := &Literal{at: at{t.Pos}, Kind: LitString, Value: t.Val}
-		if t.Kind == TokUnicodeStr && p.acceptKw("UESCAPE") {
-			if p.peek().Kind != TokString {
-				p.unexpected("string")
+		if t.Kind == TokUnicodeStr {
+			esc := '\\'
+			if p.acceptKw("UESCAPE") {
+				e := p.peek()
+				if e.Kind != TokString {
+					p.unexpected("string")
+				}
+				r, n := utf8.DecodeRuneInString(e.Val)
+				if n == 0 || n != len(e.Val) || r < utf8.RuneSelf && isHex(byte(r)) || strings.ContainsRune("+'\" \t\n\r\f\v", r) {
+					panic(bailout{&Error{Name: ErrSyntax, Message: "invalid Unicode escape character: '" + e.Val + "'", Pos: e.Pos}})
+				}
+				esc = r
+				p.i++
 			}
-			p.i++
+			// The value is the decoded text, as for any other string literal.
+			v, msg := decodeUnicode(t.Val, esc)
+			if msg != "" {
+				panic(bailout{&Error{Name: ErrSyntax, Message: msg, Pos: t.Pos}})
+			}
+			lit.Value = v
 		}
 		return lit
 	}

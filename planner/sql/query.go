@@ -345,7 +345,7 @@ func (p *parser) isClauseWord() bool {
 	if t.Kind != TokIdent {
 		return false
 	}
-	switch strings.ToUpper(t.Text) {
+	switch upperWord(t.Text) {
 	case "LIMIT", "OFFSET", "FETCH":
 		return true
 	case "WINDOW":
@@ -445,7 +445,7 @@ func (p *parser) isJoinStart() bool {
 	if t.Kind != TokIdent {
 		return false
 	}
-	switch strings.ToUpper(t.Text) {
+	switch upperWord(t.Text) {
 	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL":
 		return true
 	}
@@ -473,7 +473,9 @@ func (p *parser) joins(left Relation) Relation {
 		}
 		if !p.isKw("ON") && !p.isKw("USING") && p.isJoinStart() {
 			// a JOIN b JOIN c ON … ON …: the right side is itself a join.
+			p.enter()
 			j.Right = p.joins(j.Right)
+			p.leave()
 		}
 		switch {
 		case p.acceptKw("ON"):

@@ -3,6 +3,9 @@ package sql
 import "strings"
 
 func (p *parser) statement() Statement {
+	// EXPLAIN and PREPARE nest statements.
+	p.enter()
+	defer p.leave()
 	t := p.peek()
 	pos := t.Pos
 	if t.Kind == TokOp && t.Text == "(" {
@@ -68,11 +71,9 @@ func (p *parser) statement() Statement {
 		p.expectKw("FROM")
 		start := p.pos().Offset
 		pr.Stmt = p.statement()
-		end := len(p.src)
-		if t := p.peek(); t.Kind != TokEOF || t.Pos.Offset > start {
-			end = t.Pos.Offset
-		}
-		pr.Text = strings.TrimRight(strings.TrimSpace(p.src[start:end]), ";")
+		// The text ends with the statement's last token: no ';', no trailing comment.
+		last := p.toks[p.i-1]
+		pr.Text = p.src[start : last.Pos.Offset+len(last.Text)]
 		return pr
 	case "EXECUTE":
 		p.i++
@@ -648,9 +649,14 @@ func (p *parser) createTable(pos Pos, replace bool) Statement {
 			p.unexpected("AS")
 		}
 		c := &CreateTableAs{at: at{pos}, Name: name, Replace: replace, IfNotExists: ifNot, Columns: cols, Props: props}
-		if p.acceptOp("(") {
+		if p.isOp("(") {
+			qpos := p.advance().Pos
 			c.Query = p.query()
 			p.expectOp(")")
+			if p.isSetOpOrQueryTail() {
+				// AS (SELECT …) UNION (SELECT …): the parentheses began a larger query.
+				c.Query = p.queryRest(qpos, nil, &ParenQuery{at: at{qpos}, Query: c.Query})
+			}
 		} else {
 			c.Query = p.query()
 		}
