@@ -64,7 +64,7 @@ func (an *analyzer) chains(toks []sql.Token, depth int, firstWord func(string)) 
 		if i == 0 && t.Kind == sql.TokIdent {
 			firstWord(strings.ToLower(t.Text))
 		}
-		if (t.Kind == sql.TokString || t.Kind == sql.TokDollarString) && depth < maxStringDepth && looksLikeSQL(t.Val) {
+		if (t.Kind == sql.TokString || t.Kind == sql.TokUnicodeStr || t.Kind == sql.TokDollarString) && depth < maxStringDepth && looksLikeSQL(t.Val) {
 			an.scanChains(t.Val, depth+1, func(string) {})
 			continue
 		}

@@ -386,7 +386,7 @@ type Query struct {
 	Body    QueryBody
 	OrderBy []*SortItem
 	Offset  Expr
-	Limit   Expr // nil, a count, or LIMIT ALL as a nil with LimitAll
+	Limit   Expr // nil for no LIMIT and for LIMIT ALL
 	Fetch   Expr
 }
 

@@ -974,23 +974,27 @@ func (p *parser) patternClauses(s *WindowSpec) {
 func (p *parser) sortItems() []*SortItem {
 	var items []*SortItem
 	for {
-		it := &SortItem{Expr: p.expr()}
-		if p.acceptKw("DESC") {
-			it.Desc = true
-		} else {
-			p.acceptKw("ASC")
-		}
-		if p.acceptKw("NULLS") {
-			if p.acceptKw("FIRST") {
-				it.Nulls = "FIRST"
-			} else {
-				p.expectKw("LAST")
-				it.Nulls = "LAST"
-			}
-		}
-		items = append(items, it)
+		items = append(items, p.sortItem())
 		if !p.acceptOp(",") {
 			return items
 		}
 	}
+}
+
+func (p *parser) sortItem() *SortItem {
+	it := &SortItem{Expr: p.expr()}
+	if p.acceptKw("DESC") {
+		it.Desc = true
+	} else {
+		p.acceptKw("ASC")
+	}
+	if p.acceptKw("NULLS") {
+		if p.acceptKw("FIRST") {
+			it.Nulls = "FIRST"
+		} else {
+			p.expectKw("LAST")
+			it.Nulls = "LAST"
+		}
+	}
+	return it
 }

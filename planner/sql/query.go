@@ -37,7 +37,10 @@ func (p *parser) queryRest(pos Pos, with *With, first QueryBody) *Query {
 		if !p.acceptKw("FIRST") {
 			p.expectKw("NEXT")
 		}
-		if !p.isAnyKw("ROW", "ROWS") {
+		if p.isAnyKw("ROW", "ROWS") {
+			// FETCH FIRST ROW ONLY: the count is one, not absent.
+			q.Fetch = &Literal{at: at{p.pos()}, Kind: LitNumber, Value: "1"}
+		} else {
 			q.Fetch = p.value()
 		}
 		if !p.acceptKw("ROWS") {
@@ -356,6 +359,10 @@ func (p *parser) isClauseWord() bool {
 		return p.isOpAt(1, "(")
 	case "MATCH":
 		return p.inNearest > 0
+	case "PARTITION":
+		return isKwTok(p.peekAt(1), "BY") // TABLE(t) PARTITION BY … in a table function call
+	case "PRUNE", "KEEP":
+		return isKwTok(p.peekAt(1), "WHEN")
 	}
 	return false
 }
@@ -703,7 +710,8 @@ func (p *parser) tableFunctionArg() Expr {
 				a.OrderBy = p.sortItems()
 				p.expectOp(")")
 			} else {
-				a.OrderBy = p.sortItems()
+				// Unparenthesised, ORDER BY takes one item: a ',' ends the argument.
+				a.OrderBy = []*SortItem{p.sortItem()}
 			}
 		}
 		return a

@@ -460,7 +460,7 @@ func (p *parser) privilege() Statement {
 	// Role grants: GRANT r1, r2 TO … (no ON clause).
 	start := p.i
 	var words []string
-	for !p.isKw("ON") && !p.isKw("TO") && !p.isKw("FROM") && p.peek().Kind != TokEOF {
+	for !p.isKw("ON") && !p.isKw("TO") && !p.isKw("FROM") && (p.peek().Kind == TokIdent || p.peek().Kind == TokQuotedIdent || p.isOp(",")) {
 		tk := p.advance()
 		if tk.Kind != TokOp {
 			words = append(words, strings.ToUpper(tk.Text))
@@ -643,6 +643,10 @@ func (p *parser) createTable(pos Pos, replace bool) Statement {
 	if p.isKw("WITH") && p.isOpAt(1, "(") {
 		p.i++
 		props = p.properties()
+	}
+	if p.isKw("AS") && (len(defs) > 0 || len(likes) > 0) {
+		// CREATE TABLE … AS takes column names only, not definitions.
+		p.unexpected("WITH or end of statement")
 	}
 	if p.acceptKw("AS") || isCTAS {
 		if isCTAS && !p.isKw("SELECT") && !p.isKw("WITH") && !p.isKw("VALUES") && !p.isKw("TABLE") && !p.isOp("(") {
