@@ -4,9 +4,11 @@
 GO        ?= go
 BIN       := bin
 FUZZTIME  ?= 15s
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW := $(CURDIR)/.cache/versitygw-$(VERSITYGW_VERSION)/versitygw
 export GOTOOLCHAIN := local
 
-.PHONY: all build test unit fuzz bench run lint clean
+.PHONY: all build test unit fuzz bench run lint clean tools
 
 all: build
 
@@ -17,8 +19,15 @@ build:
 ## test: lint, every test, and a short fuzz run of the SQL parser
 test: lint unit fuzz
 
-unit:
-	$(GO) test -count=1 ./...
+unit: tools
+	MERIDIAN_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 ./...
+
+## tools: install the local S3 server (versitygw) the integration tests start
+tools: $(VERSITYGW)
+
+# The version is in the path, so changing it installs the new one.
+$(VERSITYGW):
+	GOBIN=$(dir $(VERSITYGW)) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./planner/sql

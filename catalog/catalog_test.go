@@ -31,6 +31,12 @@ type lake struct {
 
 func newLake(t testing.TB, ttl time.Duration) *lake {
 	t.Helper()
+	return newLakeWith(t, ttl, nil)
+}
+
+// newLakeWith is newLake with a chance to change the configuration.
+func newLakeWith(t testing.TB, ttl time.Duration, change func(dir string, cfg *catalog.Config)) *lake {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "state.db")})
@@ -48,6 +54,9 @@ func newLake(t testing.TB, ttl time.Duration) *lake {
 			{Name: "apac", Locations: []string{"file://" + filepath.Join(dir, "wh", "apac")}},
 		},
 		CacheTTL: ttl,
+	}
+	if change != nil {
+		change(dir, &cfg)
 	}
 	c, err := catalog.New(ctx, cfg, db)
 	if err != nil {
