@@ -22,8 +22,12 @@ test: lint unit fuzz
 unit: tools
 	MERIDIAN_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 ./...
 
-## tools: install the local S3 server (versitygw) the integration tests start
+## tools: install the local S3 server (versitygw) and PostgreSQL the integration tests start
 tools: $(VERSITYGW)
+	@set -- /usr/lib/postgresql/*/bin/initdb; if [ ! -x "$$1" ]; then \
+	  echo 'PostgreSQL server not found in /usr/lib/postgresql: installing it (internal/pgtest starts it)'; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	fi
 
 # The version is in the path, so changing it installs the new one.
 $(VERSITYGW):

@@ -43,6 +43,7 @@ var onlyImportedBy = map[string][]string{
 	"internal/tpch":   {"catalog/demo", "engine"},
 	"internal/corpus": {},
 	"internal/s3test": {},
+	"internal/pgtest": {},
 }
 
 type goPackage struct {
