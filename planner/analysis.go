@@ -165,6 +165,7 @@ type analyzer struct {
 	captures  []*capture
 	mode      string
 	depth     int // nesting of EXECUTE IMMEDIATE unwrapping
+	discard   int // > 0 while analysing expressions whose lineage is not needed
 }
 
 func newAnalyzer(s Session, o Options) *analyzer {
@@ -172,7 +173,7 @@ func newAnalyzer(s Session, o Options) *analyzer {
 		session:   Session{Catalog: strings.ToLower(s.Catalog), Schema: strings.ToLower(s.Schema)},
 		opts:      o,
 		tables:    map[tableKey]TableAccess{},
-		columns:   map[colRef]bool{},
+		columns:   make(map[colRef]bool, 64),
 		ambiguous: map[string]bool{},
 		groupBy:   map[string]bool{},
 	}

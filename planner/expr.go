@@ -30,6 +30,22 @@ func setOf(words string) map[string]bool {
 	return m
 }
 
+// read analyses an expression whose value does not reach the output (WHERE,
+// ON, HAVING, ORDER BY, window specifications): the columns it reads are
+// recorded, but no lineage is built.
+func (an *analyzer) read(x sql.Expr, sc *scope, ctes *cteScope) {
+	an.discard++
+	an.expr(x, sc, ctes)
+	an.discard--
+}
+
+// merge adds o to l unless the lineage is being discarded.
+func (an *analyzer) merge(l *lineage, o lineage) {
+	if an.discard == 0 {
+		l.add(o)
+	}
+}
+
 // expr analyses an expression: it records the columns read and returns the
 // lineage of its value.
 func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
@@ -58,7 +74,7 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 		cols, outer := an.correlated(n.Query, sc, ctes)
 		l := outer
 		for _, c := range cols {
-			l.add(c.lin)
+			an.merge(&l, c.lin)
 		}
 		return l
 	case *sql.Exists:
@@ -71,22 +87,22 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 		l := an.expr(n.X, sc, ctes)
 		l.isDirect = false
 		for _, e := range n.List {
-			l.add(an.expr(e, sc, ctes))
+			an.merge(&l, an.expr(e, sc, ctes))
 		}
 		if n.Query != nil {
 			cols, outer := an.correlated(n.Query, sc, ctes)
-			l.add(outer)
+			an.merge(&l, outer)
 			for _, c := range cols {
-				l.add(c.lin)
+				an.merge(&l, c.lin)
 			}
 		}
 		return l
 	case *sql.Quantified:
 		l := an.expr(n.X, sc, ctes)
 		cols, outer := an.correlated(n.Query, sc, ctes)
-		l.add(outer)
+		an.merge(&l, outer)
 		for _, c := range cols {
-			l.add(c.lin)
+			an.merge(&l, c.lin)
 		}
 		return l
 	case *sql.TableArg:
@@ -96,7 +112,7 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 	// The common forms directly; the rest through Inspect below.
 	case *sql.Binary:
 		l := an.expr(n.L, sc, ctes)
-		l.add(an.expr(n.R, sc, ctes))
+		an.merge(&l, an.expr(n.R, sc, ctes))
 		return l
 	case *sql.Unary:
 		l := an.expr(n.X, sc, ctes)
@@ -108,8 +124,8 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 		return l
 	case *sql.Between:
 		l := an.expr(n.X, sc, ctes)
-		l.add(an.expr(n.Lo, sc, ctes))
-		l.add(an.expr(n.Hi, sc, ctes))
+		an.merge(&l, an.expr(n.Lo, sc, ctes))
+		an.merge(&l, an.expr(n.Hi, sc, ctes))
 		return l
 	case *sql.IsNull:
 		l := an.expr(n.X, sc, ctes)
@@ -118,10 +134,10 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 	case *sql.Case:
 		l := an.expr(n.Operand, sc, ctes)
 		for _, w := range n.Whens {
-			l.add(an.expr(w.Cond, sc, ctes))
-			l.add(an.expr(w.Result, sc, ctes))
+			an.merge(&l, an.expr(w.Cond, sc, ctes))
+			an.merge(&l, an.expr(w.Result, sc, ctes))
 		}
-		l.add(an.expr(n.Else, sc, ctes))
+		an.merge(&l, an.expr(n.Else, sc, ctes))
 		return l
 	}
 	// Any other form: the union of its parts.
@@ -133,7 +149,7 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 			return true
 		}
 		if e, ok := c.(sql.Expr); ok {
-			out.add(an.expr(e, sc, ctes))
+			an.merge(&out, an.expr(e, sc, ctes))
 			return false
 		}
 		if w, ok := c.(*sql.WindowSpec); ok {
@@ -149,14 +165,14 @@ func (an *analyzer) expr(x sql.Expr, sc *scope, ctes *cteScope) lineage {
 func (an *analyzer) call(c *sql.Call, sc *scope, ctes *cteScope) lineage {
 	var args lineage
 	if c.Receiver != nil {
-		args.add(an.expr(c.Receiver, sc, ctes))
+		an.merge(&args, an.expr(c.Receiver, sc, ctes))
 	}
 	for _, a := range c.Args {
-		args.add(an.expr(a, sc, ctes))
+		an.merge(&args, an.expr(a, sc, ctes))
 	}
-	an.expr(c.Filter, sc, ctes)
+	an.read(c.Filter, sc, ctes)
 	for _, s := range c.OrderBy {
-		an.expr(s.Expr, sc, ctes)
+		an.read(s.Expr, sc, ctes)
 	}
 	if c.Over != nil {
 		an.windowSpec(c.Over.Spec, sc, ctes)

@@ -38,7 +38,7 @@ func (an *analyzer) orderItem(x sql.Expr, blk *scope, ctes *cteScope) {
 			return
 		}
 	}
-	an.expr(x, blk, ctes)
+	an.read(x, blk, ctes)
 }
 
 func (an *analyzer) with(w *sql.With, outer *scope, ctes *cteScope) *cteScope {
@@ -139,7 +139,7 @@ func (an *analyzer) selectBlock(s *sql.Select, outer *scope, ctes *cteScope) ([]
 	for _, r := range s.From {
 		an.relation(r, blk, ctes)
 	}
-	an.expr(s.Where, blk, ctes)
+	an.read(s.Where, blk, ctes)
 	an.predicates(s.Where, blk)
 	var ordinals []int
 	if s.GroupBy != nil {
@@ -157,7 +157,7 @@ func (an *analyzer) selectBlock(s *sql.Select, outer *scope, ctes *cteScope) ([]
 			}
 		}
 	}
-	an.expr(s.Having, blk, ctes)
+	an.read(s.Having, blk, ctes)
 	for _, d := range s.Windows {
 		an.windowSpec(d.Spec, blk, ctes)
 	}
@@ -274,7 +274,7 @@ func (an *analyzer) relation(r sql.Relation, blk *scope, ctes *cteScope) {
 		an.relation(r.Left, blk, ctes)
 		mid := len(blk.sources)
 		an.relation(r.Right, blk, ctes)
-		an.expr(r.On, blk, ctes)
+		an.read(r.On, blk, ctes)
 		an.predicates(r.On, blk)
 		// USING (c) names c on both sides: not ambiguous, both.
 		left := &scope{sources: blk.sources[start:mid]}
@@ -411,15 +411,15 @@ func (an *analyzer) windowSpec(w *sql.WindowSpec, sc *scope, ctes *cteScope) lin
 		sc = &scope{parent: sc, pattern: true}
 	}
 	for _, x := range w.PartitionBy {
-		an.expr(x, sc, ctes)
+		an.read(x, sc, ctes)
 	}
 	for _, s := range w.OrderBy {
-		an.expr(s.Expr, sc, ctes)
+		an.read(s.Expr, sc, ctes)
 	}
 	if w.Frame != nil {
 		for _, b := range []*sql.FrameBound{w.Frame.Start, w.Frame.End} {
 			if b != nil {
-				an.expr(b.Value, sc, ctes)
+				an.read(b.Value, sc, ctes)
 			}
 		}
 	}
@@ -428,7 +428,7 @@ func (an *analyzer) windowSpec(w *sql.WindowSpec, sc *scope, ctes *cteScope) lin
 		l.add(an.expr(m.Expr, sc, ctes))
 	}
 	for _, d := range w.Defines {
-		an.expr(d.Expr, sc, ctes)
+		an.read(d.Expr, sc, ctes)
 	}
 	return l
 }
