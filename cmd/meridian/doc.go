@@ -9,6 +9,8 @@
 // The commands today:
 //
 //	plan     show how a SQL statement is analysed, without running it
+//	catalog  list, describe and tag the lake's tables
+//	demo     create the demo lake (demo init)
 //	version  print the version
 //	help     show help for a command
 //

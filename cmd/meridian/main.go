@@ -44,6 +44,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"plan", "show how a SQL statement is analysed, without running it", runPlan},
+		{"catalog", "list, describe and tag the lake's tables", runCatalog},
+		{"demo", "create the demo lake (demo init)", runDemo},
 		{"version", "print the version", runVersion},
 		{"help", "show help for a command", runHelp},
 	}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/meridian-lake/meridian/catalog"
+	"github.com/meridian-lake/meridian/internal/store"
+)
+
+// Config is meridian.yaml. Every field is optional: the embedded defaults
+// run the demo lake under Dir. Unknown fields are errors.
+type Config struct {
+	// Dir is where Meridian keeps local state and the demo lake (default
+	// ".meridian" in the working directory).
+	Dir string `yaml:"dir"`
+	// Catalog maps Trino catalog names to Iceberg catalogs and storage
+	// locations to regions. Default: catalog "iceberg" on Dir/catalog.db with
+	// regions eu, us and apac in Dir/warehouse/<region> and s3://lake-<region>.
+	Catalog catalog.Config `yaml:"catalog"`
+	// Store is the state database (default Dir/state.db).
+	Store store.Config `yaml:"store"`
+}
+
+// maxConfigBytes bounds meridian.yaml.
+const maxConfigBytes = 1 << 20
+
+// DemoRegions are the regions of the embedded defaults and the demo lake.
+var DemoRegions = []string{"eu", "us", "apac"}
+
+// loadConfig reads path (or nothing when path is ""), then fills defaults.
+// MERIDIAN_DIR overrides dir.
+func loadConfig(path string) (Config, error) {
+	var cfg Config
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+		if err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+		if len(data) > maxConfigBytes {
+			return cfg, fmt.Errorf("config %s: over %d bytes", path, maxConfigBytes)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if d := os.Getenv("MERIDIAN_DIR"); d != "" {
+		cfg.Dir = d
+	}
+	return cfg.withDefaults()
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Dir == "" {
+		c.Dir = ".meridian"
+	}
+	dir, err := filepath.Abs(c.Dir)
+	if err != nil {
+		return c, fmt.Errorf("config: dir %q: %w", c.Dir, err)
+	}
+	c.Dir = dir
+	if c.Store.Path == "" {
+		c.Store.Path = filepath.Join(dir, "state.db")
+	}
+	if len(c.Catalog.Catalogs) == 0 {
+		c.Catalog.Catalogs = map[string]catalog.IcebergConfig{
+			"iceberg": {Type: "sql", Driver: "sqlite", Path: filepath.Join(dir, "catalog.db"),
+				Warehouse: "file://" + filepath.Join(dir, "warehouse", "default")},
+		}
+	}
+	if len(c.Catalog.Regions) == 0 {
+		for _, r := range DemoRegions {
+			c.Catalog.Regions = append(c.Catalog.Regions, catalog.Region{Name: r, Locations: []string{
+				"file://" + filepath.Join(dir, "warehouse", r),
+				"s3://lake-" + r,
+			}})
+		}
+	}
+	if err := c.Catalog.Validate(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
