@@ -4,6 +4,7 @@
 GO        ?= go
 BIN       := bin
 FUZZTIME  ?= 15s
+DEMO_DIR  ?= .meridian
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(CURDIR)/.cache/versitygw-$(VERSITYGW_VERSION)/versitygw
 export GOTOOLCHAIN := local
@@ -46,11 +47,16 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## run: build Meridian and plan example statements (the proxy arrives with `serve`)
+## run: build Meridian, create the demo lake if missing, and show what Meridian sees
+## (the Trino-protocol proxy and regional engines arrive with `serve`)
 run: build
+	@test -f $(DEMO_DIR)/catalog.db || $(BIN)/meridian demo init --dir $(DEMO_DIR)
+	@echo '--- The demo lake (meridian catalog ls eu; describe eu.bookings):'
+	@MERIDIAN_DIR=$(DEMO_DIR) $(BIN)/meridian catalog ls eu
+	@MERIDIAN_DIR=$(DEMO_DIR) $(BIN)/meridian catalog describe eu.bookings
 	@echo '--- What Meridian reads from a statement before deciding where it may run:'
 	$(BIN)/meridian plan --catalog iceberg --schema eu \
-	  "SELECT country, count(*) AS guests FROM guests WHERE created_at >= DATE '2024-01-01' GROUP BY country"
+	  "SELECT country, count(*) AS guests FROM guests WHERE created_at >= TIMESTAMP '2024-01-01 00:00:00' GROUP BY country"
 	@echo '--- A statement it cannot parse is read conservatively and reported as a Trino error:'
 	@$(BIN)/meridian plan --catalog iceberg --schema eu "SELECT email FROM guests WHERE" \
 	  || echo "(exit status $$?: the statement did not parse, as intended here)"
