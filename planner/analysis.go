@@ -173,7 +173,7 @@ func newAnalyzer(s Session, o Options) *analyzer {
 		session:   Session{Catalog: strings.ToLower(s.Catalog), Schema: strings.ToLower(s.Schema)},
 		opts:      o,
 		tables:    map[tableKey]TableAccess{},
-		columns:   make(map[colRef]bool, 64),
+		columns:   make(map[colRef]bool, 16),
 		ambiguous: map[string]bool{},
 		groupBy:   map[string]bool{},
 	}
