@@ -1,0 +1,188 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// Rule ids of the denials the engine itself produces.
+const (
+	RuleUndefined    = "policy.undefined"    // the policy defined no decision
+	RuleError        = "policy.error"        // evaluation failed
+	RuleTimeout      = "policy.timeout"      // evaluation took too long
+	RuleInvalid      = "policy.invalid"      // the decision is malformed
+	RuleInconsistent = "policy.inconsistent" // allow with violations or without regions
+)
+
+// Compiled is a pack compiled and prepared for evaluation: one policy version.
+type Compiled struct {
+	pack     *Pack
+	compiler *ast.Compiler
+	store    storage.Store
+	query    rego.PreparedEvalQuery
+}
+
+// Compile compiles the pack's rules (not its tests) and prepares the
+// decision query once. It fails with a *PackError naming file, line and
+// column when the rules do not compile or never define data.meridian.decision.
+func Compile(ctx context.Context, p *Pack) (*Compiled, error) {
+	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	if compiler.Compile(p.modules); compiler.Failed() {
+		return nil, regoError("", compiler.Errors)
+	}
+	if len(compiler.GetRules(ast.MustParseRef(DecisionRef))) == 0 {
+		return nil, &PackError{Message: "the pack does not define " + DecisionRef}
+	}
+	store := inmem.NewFromObject(copyData(p.data))
+	pq, err := rego.New(
+		rego.Query(DecisionRef),
+		rego.Compiler(compiler),
+		rego.Store(store),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, regoError("", err)
+	}
+	return &Compiled{pack: p, compiler: compiler, store: store, query: pq}, nil
+}
+
+// Pack is the compiled pack.
+func (c *Compiled) Pack() *Pack { return c.pack }
+
+// copyData deep-copies data documents so a store never shares them.
+func copyData(m map[string]any) map[string]any {
+	b, _ := json.Marshal(m)
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	_ = dec.Decode(&out)
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out
+}
+
+// Engine evaluates the active policy version. Swapping versions is atomic:
+// a statement is decided entirely by one version.
+type Engine struct {
+	active  atomic.Pointer[Compiled]
+	timeout time.Duration
+}
+
+// DefaultTimeout bounds one evaluation.
+const DefaultTimeout = 100 * time.Millisecond
+
+// NewEngine returns an engine serving c. timeout <= 0 means DefaultTimeout.
+func NewEngine(c *Compiled, timeout time.Duration) *Engine {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	e := &Engine{timeout: timeout}
+	e.active.Store(c)
+	return e
+}
+
+// Swap makes c the active version and returns the previous one.
+func (e *Engine) Swap(c *Compiled) *Compiled { return e.active.Swap(c) }
+
+// Active returns the version being served.
+func (e *Engine) Active() *Compiled { return e.active.Load() }
+
+// Decide evaluates the active version on in. Anything but a well-formed
+// decision is a deny: the returned Decision then carries a violation saying
+// why, and the error says what went wrong (for the log; the Decision is what
+// a client may see).
+func (e *Engine) Decide(ctx context.Context, in *Input) (Decision, error) {
+	return e.active.Load().Decide(ctx, in, e.timeout)
+}
+
+// Decide evaluates this version on in, within timeout.
+func (c *Compiled) Decide(ctx context.Context, in *Input, timeout time.Duration) (Decision, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || err != nil && ctx.Err() != nil:
+		return deny(RuleTimeout, "the policy did not decide in time; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
+	case err != nil:
+		return deny(RuleError, "the policy failed to evaluate; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
+	case len(rs) != 1 || len(rs[0].Expressions) != 1:
+		return deny(RuleUndefined, "the policy gave no decision; the statement is refused"), errors.New("policy: undefined decision")
+	}
+	d, err := decode(rs[0].Expressions[0].Value)
+	if err != nil {
+		return deny(RuleInvalid, "the policy's decision is malformed; the statement is refused"), fmt.Errorf("policy: %w", err)
+	}
+	if d.Allow && (len(d.Violations) > 0 || len(d.Regions) == 0) {
+		return deny(RuleInconsistent, "the policy allowed the statement without a region or despite violations; the statement is refused"),
+			errors.New("policy: inconsistent decision")
+	}
+	return d, nil
+}
+
+func deny(rule, msg string) Decision {
+	return Decision{Violations: []Violation{{Rule: rule, Message: msg}}}
+}
+
+// decode reads a decision strictly: a missing or mistyped field is an error.
+func decode(v any) (Decision, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return Decision{}, fmt.Errorf("decision is %T, want an object", v)
+	}
+	var d Decision
+	allow, ok := obj["allow"].(bool)
+	if !ok {
+		return Decision{}, errors.New("decision.allow is missing or not a boolean")
+	}
+	d.Allow = allow
+	regions, ok := obj["regions"].([]any)
+	if !ok {
+		return Decision{}, errors.New("decision.regions is missing or not an array")
+	}
+	for _, r := range regions {
+		s, ok := r.(string)
+		if !ok {
+			return Decision{}, errors.New("decision.regions holds a non-string")
+		}
+		d.Regions = append(d.Regions, s)
+	}
+	sort.Strings(d.Regions)
+	d.Regions = slices.Compact(d.Regions)
+	vs, ok := obj["violations"].([]any)
+	if !ok {
+		return Decision{}, errors.New("decision.violations is missing or not an array")
+	}
+	for _, x := range vs {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return Decision{}, errors.New("a violation is not an object")
+		}
+		rule, _ := m["rule"].(string)
+		msg, _ := m["message"].(string)
+		if rule == "" || msg == "" {
+			return Decision{}, errors.New("a violation lacks rule or message")
+		}
+		table, _ := m["table"].(string)
+		d.Violations = append(d.Violations, Violation{Rule: rule, Table: table, Message: msg})
+	}
+	if ob, ok := obj["obligations"].(map[string]any); ok {
+		d.Obligations = maps.Clone(ob)
+	}
+	return d, nil
+}
