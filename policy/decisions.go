@@ -1,0 +1,198 @@
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Record is one decision as the audit trail keeps it. Statement is the
+// normalised text with literals replaced by '?', so no personal value from a
+// literal is stored; Input is the decision input, kept for impact analysis.
+type Record struct {
+	ID          string      `json:"id"`
+	At          time.Time   `json:"at"`
+	QueryID     string      `json:"query_id"`
+	User        string      `json:"user"`
+	Fingerprint string      `json:"fingerprint"`
+	Statement   string      `json:"statement"`
+	Tables      []string    `json:"tables"`
+	Allow       bool        `json:"allow"`
+	Regions     []string    `json:"regions"`
+	Violations  []Violation `json:"violations"`
+	VersionID   int64       `json:"version_id"`
+	EvalMicros  int64       `json:"eval_us"`
+	Input       *Input      `json:"input,omitempty"`
+}
+
+// Write stores a decision record durably (the state store syncs each commit)
+// before the statement may be forwarded.
+func (r *Registry) Write(ctx context.Context, rec *Record) error {
+	if rec.ID == "" || rec.Input == nil {
+		return fmt.Errorf("policy: a decision record needs an id and its input")
+	}
+	input, err := json.Marshal(rec.Input)
+	if err != nil {
+		return err
+	}
+	regions, _ := json.Marshal(nonNil(rec.Regions))
+	viol, _ := json.Marshal(rec.Violations)
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("policy: write decision: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO policy_decisions
+		(id, at, query_id, user_name, fingerprint, statement, allow, regions, violations, version_id, eval_us, input)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rec.ID, rec.At.UTC().Format(time.RFC3339Nano), rec.QueryID, rec.User, rec.Fingerprint, rec.Statement,
+		rec.Allow, string(regions), string(viol), rec.VersionID, rec.EvalMicros, string(input))
+	if err != nil {
+		return fmt.Errorf("policy: write decision: %w", err)
+	}
+	seq, _ := res.LastInsertId()
+	for _, t := range rec.Tables {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_decision_tables (seq, table_name) VALUES (?, ?)`, seq, t); err != nil {
+			return fmt.Errorf("policy: write decision: %w", err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, v := range rec.Violations {
+		if seen[v.Rule] {
+			continue
+		}
+		seen[v.Rule] = true
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_decision_rules (seq, rule) VALUES (?, ?)`, seq, v.Rule); err != nil {
+			return fmt.Errorf("policy: write decision: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("policy: write decision: %w", err)
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Filter selects decision records. Zero fields select everything.
+type Filter struct {
+	User  string
+	Table string
+	Rule  string
+	// Outcome is "allow", "deny" or "".
+	Outcome string
+	From    time.Time
+	To      time.Time
+	// Limit bounds the result (default 100; newest first).
+	Limit int
+	// WithInput loads each record's decision input.
+	WithInput bool
+}
+
+// Decisions returns the records that match f, newest first.
+func (r *Registry) Decisions(ctx context.Context, f Filter) ([]Record, error) {
+	var out []Record
+	err := r.scan(ctx, f, func(rec Record) error {
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}
+
+// scan streams the records that match f, newest first, to fn.
+func (r *Registry) scan(ctx context.Context, f Filter, fn func(Record) error) error {
+	var where []string
+	var args []any
+	if f.User != "" {
+		where, args = append(where, "d.user_name = ?"), append(args, f.User)
+	}
+	if f.Table != "" {
+		where = append(where, "d.seq IN (SELECT seq FROM policy_decision_tables WHERE table_name = ?)")
+		args = append(args, f.Table)
+	}
+	if f.Rule != "" {
+		where = append(where, "d.seq IN (SELECT seq FROM policy_decision_rules WHERE rule = ?)")
+		args = append(args, f.Rule)
+	}
+	switch f.Outcome {
+	case "allow":
+		where = append(where, "d.allow = 1")
+	case "deny":
+		where = append(where, "d.allow = 0")
+	case "":
+	default:
+		return fmt.Errorf("policy: outcome %q: use allow or deny", f.Outcome)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "d.at >= ?"), append(args, f.From.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "d.at < ?"), append(args, f.To.UTC().Format(time.RFC3339Nano))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	inputCol := "''"
+	if f.WithInput {
+		inputCol = "d.input"
+	}
+	q := `SELECT d.seq, d.id, d.at, d.query_id, d.user_name, d.fingerprint, d.statement, d.allow, d.regions, d.violations,
+		d.version_id, d.eval_us, ` + inputCol + `,
+		(SELECT group_concat(table_name, char(31)) FROM policy_decision_tables t WHERE t.seq = d.seq)
+		FROM policy_decisions d`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(" ORDER BY d.seq DESC LIMIT %d", limit)
+	rows, err := r.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("policy: query decisions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			rec                      Record
+			seq                      int64
+			at, regions, viol, input string
+			tables                   *string
+		)
+		if err := rows.Scan(&seq, &rec.ID, &at, &rec.QueryID, &rec.User, &rec.Fingerprint, &rec.Statement, &rec.Allow,
+			&regions, &viol, &rec.VersionID, &rec.EvalMicros, &input, &tables); err != nil {
+			return err
+		}
+		rec.At, _ = time.Parse(time.RFC3339Nano, at)
+		_ = json.Unmarshal([]byte(regions), &rec.Regions)
+		_ = json.Unmarshal([]byte(viol), &rec.Violations)
+		if tables != nil && *tables != "" {
+			rec.Tables = strings.Split(*tables, "\x1f")
+		}
+		if input != "" {
+			rec.Input = &Input{}
+			if err := json.Unmarshal([]byte(input), rec.Input); err != nil {
+				return fmt.Errorf("policy: decision %s: stored input is corrupt: %w", rec.ID, err)
+			}
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Purge deletes decision records older than before (the retention setting)
+// and returns how many.
+func (r *Registry) Purge(ctx context.Context, before time.Time) (int64, error) {
+	res, err := r.db.ExecContext(ctx, `DELETE FROM policy_decisions WHERE at < ?`, before.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return 0, fmt.Errorf("policy: purge decisions: %w", err)
+	}
+	return res.RowsAffected()
+}
