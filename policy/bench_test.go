@@ -2,13 +2,17 @@ package policy_test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/meridian-lake/meridian/internal/store"
 	"github.com/meridian-lake/meridian/policy"
+	policies "github.com/meridian-lake/meridian/rego"
 )
 
 // fiveTables is the scenario of a five-table statement across three regions.
@@ -72,4 +76,59 @@ func BenchmarkDecide(b *testing.B) {
 			b.ReportMetric(float64(2*per)/time.Since(start).Seconds(), "decisions/s")
 		}
 	})
+}
+
+// BenchmarkImpact dry-runs a candidate over 100,000 recorded decisions
+// (target: under 30 s), reporting decisions per second.
+func BenchmarkImpact(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{Path: filepath.Join(b.TempDir(), "state.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	shipped, err := policy.LoadFS(policies.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg, err := policy.OpenRegistry(ctx, db, shipped, time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var inputs []policy.Input
+	for _, sc := range loadScenarios(b) {
+		if sc.Data == nil {
+			inputs = append(inputs, sc.Input)
+		}
+	}
+	const n = 100_000
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]*policy.Record, 0, 5000)
+	for i := range n {
+		in := inputs[i%len(inputs)]
+		in.Subject.User = fmt.Sprintf("u%d", i%50)
+		d, _ := reg.Engine().Decide(ctx, &in)
+		batch = append(batch, &policy.Record{ID: fmt.Sprintf("d%06d", i), At: t0.Add(time.Duration(i) * time.Second),
+			User: in.Subject.User, Statement: "SELECT ?", Tables: tablesOf(&in), Allow: d.Allow, Regions: d.Regions,
+			Violations: d.Violations, Input: &in})
+		if len(batch) == cap(batch) {
+			if err := reg.WriteBatch(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	cand := reg.Engine().Active()
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := reg.Impact(ctx, cand, policy.Filter{Limit: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Evaluated != n {
+			b.Fatalf("evaluated %d, want %d", rep.Evaluated, n)
+		}
+		b.ReportMetric(float64(n)/rep.Elapsed.Seconds(), "decisions/s")
+		b.ReportMetric(rep.Elapsed.Seconds(), "s/100k")
+	}
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -30,6 +31,29 @@ type Record struct {
 // Write stores a decision record durably (the state store syncs each commit)
 // before the statement may be forwarded.
 func (r *Registry) Write(ctx context.Context, rec *Record) error {
+	return r.WriteBatch(ctx, []*Record{rec})
+}
+
+// WriteBatch stores several decision records in one transaction (imports,
+// tests, benchmarks); each is as durable as with Write once it returns.
+func (r *Registry) WriteBatch(ctx context.Context, recs []*Record) error {
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("policy: write decision: %w", err)
+	}
+	defer tx.Rollback()
+	for _, rec := range recs {
+		if err := insertRecord(ctx, tx, rec); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("policy: write decision: %w", err)
+	}
+	return nil
+}
+
+func insertRecord(ctx context.Context, tx *sql.Tx, rec *Record) error {
 	if rec.ID == "" || rec.Input == nil {
 		return fmt.Errorf("policy: a decision record needs an id and its input")
 	}
@@ -39,23 +63,18 @@ func (r *Registry) Write(ctx context.Context, rec *Record) error {
 	}
 	regions, _ := json.Marshal(nonNil(rec.Regions))
 	viol, _ := json.Marshal(rec.Violations)
-	tx, err := r.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("policy: write decision: %w", err)
-	}
-	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO policy_decisions
 		(id, at, query_id, user_name, fingerprint, statement, allow, regions, violations, version_id, eval_us, input)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		rec.ID, rec.At.UTC().Format(time.RFC3339Nano), rec.QueryID, rec.User, rec.Fingerprint, rec.Statement,
 		rec.Allow, string(regions), string(viol), rec.VersionID, rec.EvalMicros, string(input))
 	if err != nil {
-		return fmt.Errorf("policy: write decision: %w", err)
+		return fmt.Errorf("policy: write decision %s: %w", rec.ID, err)
 	}
 	seq, _ := res.LastInsertId()
 	for _, t := range rec.Tables {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_decision_tables (seq, table_name) VALUES (?, ?)`, seq, t); err != nil {
-			return fmt.Errorf("policy: write decision: %w", err)
+			return fmt.Errorf("policy: write decision %s: %w", rec.ID, err)
 		}
 	}
 	seen := map[string]bool{}
@@ -65,11 +84,8 @@ func (r *Registry) Write(ctx context.Context, rec *Record) error {
 		}
 		seen[v.Rule] = true
 		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_decision_rules (seq, rule) VALUES (?, ?)`, seq, v.Rule); err != nil {
-			return fmt.Errorf("policy: write decision: %w", err)
+			return fmt.Errorf("policy: write decision %s: %w", rec.ID, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("policy: write decision: %w", err)
 	}
 	return nil
 }

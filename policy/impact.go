@@ -63,6 +63,10 @@ const (
 	MaxImpactChanges = 10_000
 	// impactExamples is how many examples a group keeps.
 	impactExamples = 3
+	// impactTimeout bounds one evaluation in a dry run: offline, so longer
+	// than in service, where a slow decision must not hold a statement up; a
+	// dry-run timeout would show as a false change.
+	impactTimeout = 5 * time.Second
 )
 
 // Impact evaluates candidate on the inputs of the recorded decisions that f
@@ -86,7 +90,7 @@ func (r *Registry) Impact(ctx context.Context, candidate *Compiled, f Filter) (I
 		go func() {
 			defer wg.Done()
 			for rec := range recs {
-				d, _ := candidate.Decide(ctx, rec.Input, DefaultTimeout) // an error is a deny, as in service
+				d, _ := candidate.Decide(ctx, rec.Input, impactTimeout) // an error is a deny, as in service
 				mu.Lock()
 				evaluated++
 				mu.Unlock()

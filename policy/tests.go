@@ -20,7 +20,7 @@ type TestResult struct {
 	Line    int    `json:"line"`
 	Pass    bool   `json:"pass"`
 	Error   string `json:"error,omitempty"`
-	Elapsed time.Duration
+	Elapsed time.Duration `json:"elapsed_ns"`
 }
 
 // TestReport is a pack's test run.
