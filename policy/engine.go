@@ -136,7 +136,7 @@ func (c *Compiled) Decide(ctx context.Context, in *Input, timeout time.Duration)
 }
 
 func deny(rule, msg string) Decision {
-	return Decision{Violations: []Violation{{Rule: rule, Message: msg}}}
+	return Decision{Regions: []string{}, Violations: []Violation{{Rule: rule, Message: msg}}}
 }
 
 // decode reads a decision strictly: a missing or mistyped field is an error.
@@ -145,7 +145,7 @@ func decode(v any) (Decision, error) {
 	if !ok {
 		return Decision{}, fmt.Errorf("decision is %T, want an object", v)
 	}
-	var d Decision
+	d := Decision{Regions: []string{}, Violations: []Violation{}} // arrays in JSON, never null
 	allow, ok := obj["allow"].(bool)
 	if !ok {
 		return Decision{}, errors.New("decision.allow is missing or not a boolean")

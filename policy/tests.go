@@ -15,11 +15,11 @@ import (
 
 // TestResult is one test_* rule of a pack.
 type TestResult struct {
-	Name    string `json:"name"` // package.test_name
-	File    string `json:"file"`
-	Line    int    `json:"line"`
-	Pass    bool   `json:"pass"`
-	Error   string `json:"error,omitempty"`
+	Name    string        `json:"name"` // package.test_name
+	File    string        `json:"file"`
+	Line    int           `json:"line"`
+	Pass    bool          `json:"pass"`
+	Error   string        `json:"error,omitempty"`
 	Elapsed time.Duration `json:"elapsed_ns"`
 }
 

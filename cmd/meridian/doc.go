@@ -10,6 +10,7 @@
 //
 //	plan     show how a SQL statement is analysed, without running it
 //	catalog  list, describe and tag the lake's tables
+//	policy   push, test, dry-run, activate and roll back policy versions; show decisions
 //	demo     create the demo lake (demo init)
 //	version  print the version
 //	help     show help for a command
