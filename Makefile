@@ -39,7 +39,7 @@ fuzz:
 
 ## bench: benchmarks with allocations (parse + analysis over the corpus)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/... ./catalog/...
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/... ./catalog/... ./policy/...
 
 ## lint: formatting and vet
 lint:

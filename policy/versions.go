@@ -60,6 +60,9 @@ var migrations = []string{
 		rule TEXT NOT NULL
 	);
 	CREATE INDEX policy_decision_rules_rule ON policy_decision_rules (rule, seq)`,
+	// Reading a record's tables and cascading deletes look rows up by seq.
+	`CREATE INDEX policy_decision_tables_seq ON policy_decision_tables (seq);
+	CREATE INDEX policy_decision_rules_seq ON policy_decision_rules (seq)`,
 }
 
 // Version is a stored policy version.
