@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -47,6 +48,7 @@ func TestDefaultPackTests(t *testing.T) {
 		t.Fatalf("rego tests: %d passed, %d failed", rep.Passed, rep.Failed)
 	}
 	t.Logf("rego tests: %d passed, coverage %.1f%%", rep.Passed, rep.Coverage)
+	fmt.Printf("policy pack: %d Rego tests passed, coverage %.1f%%\n", rep.Passed, rep.Coverage)
 	if rep.Coverage < 90 {
 		t.Errorf("coverage of the pack is %.1f%%, want at least 90%%", rep.Coverage)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -26,6 +27,15 @@ type Config struct {
 	Catalog catalog.Config `yaml:"catalog"`
 	// Store is the state database (default Dir/state.db).
 	Store store.Config `yaml:"store"`
+	// Policy configures policy decisions.
+	Policy PolicyConfig `yaml:"policy"`
+}
+
+// PolicyConfig configures policy decisions and their records.
+type PolicyConfig struct {
+	// DecisionRetention is how long decision records are kept (default 365
+	// days); `meridian policy purge` deletes older ones.
+	DecisionRetention time.Duration `yaml:"decision_retention"`
 }
 
 // maxConfigBytes bounds meridian.yaml.
@@ -88,6 +98,12 @@ func (c Config) withDefaults() (Config, error) {
 				"s3://lake-" + r,
 			}})
 		}
+	}
+	if c.Policy.DecisionRetention == 0 {
+		c.Policy.DecisionRetention = 365 * 24 * time.Hour
+	}
+	if c.Policy.DecisionRetention < 24*time.Hour {
+		return c, fmt.Errorf("config: policy.decision_retention %s: keep decision records at least a day", c.Policy.DecisionRetention)
 	}
 	if err := c.Catalog.Validate(); err != nil {
 		return c, fmt.Errorf("config: %w", err)

@@ -39,6 +39,8 @@ Subcommands:
                                  decide otherwise (default: the last 1000)
   activate ID                    make version ID the active one
   rollback                       re-activate the version active before this one
+  purge                          delete decision records older than the retention
+                                 setting (policy.decision_retention, default 365d)
   history                        activations and rollbacks, newest first
   log [--user U] [--table T] [--rule R] [--outcome allow|deny] [--since DURATION] [--limit N]
                                  recorded decisions, newest first
@@ -69,6 +71,7 @@ var policyFlags = map[string][]string{
 	"history":  {"limit"},
 	"log":      {"user", "table", "rule", "outcome", "since", "limit"},
 	"bundle":   {"version", "o"},
+	"purge":    nil,
 }
 
 // policyEnv is what the policy subcommands share. The state store is opened
@@ -95,7 +98,7 @@ func runPolicy(ctx context.Context, st streams, args []string) int {
 		actor      string
 		a          policyArgs
 	)
-	fs := newFlagSet(st, "policy", `versions|push|test|impact|activate|rollback|history|log|bundle [arguments] [flags]`, policyDescription)
+	fs := newFlagSet(st, "policy", `versions|push|test|impact|activate|rollback|history|log|bundle|purge [arguments] [flags]`, policyDescription)
 	fs.StringVar(&configPath, "config", os.Getenv("MERIDIAN_CONFIG"), "configuration `file`")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	fs.StringVar(&actor, "actor", os.Getenv("MERIDIAN_ACTOR"), "`who` pushes, activates or rolls back (default: the login name)")
@@ -114,12 +117,12 @@ func runPolicy(ctx context.Context, st streams, args []string) int {
 		return code
 	}
 	if len(pos) == 0 {
-		return usageError(st, "policy", "want a subcommand: versions, push, test, impact, activate, rollback, history, log or bundle")
+		return usageError(st, "policy", "want a subcommand: versions, push, test, impact, activate, rollback, history, log, bundle or purge")
 	}
 	sub, rest := pos[0], pos[1:]
 	allowed, known := policyFlags[sub]
 	if !known {
-		return usageError(st, "policy", "unknown subcommand %q: want versions, push, test, impact, activate, rollback, history, log or bundle", sub)
+		return usageError(st, "policy", "unknown subcommand %q: want versions, push, test, impact, activate, rollback, history, log, bundle or purge", sub)
 	}
 	var stray []string
 	fs.Visit(func(f *flag.Flag) {
@@ -163,6 +166,8 @@ func runPolicy(ctx context.Context, st streams, args []string) int {
 		err = env.log(ctx, st, a)
 	case "bundle":
 		err = env.bundle(ctx, st, a)
+	case "purge":
+		err = env.purge(ctx, st)
 	}
 	if err == nil {
 		return exitOK
@@ -793,4 +798,24 @@ func writeFileAtomic(name string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), name)
+}
+
+// purge applies the decision retention setting.
+func (e *policyEnv) purge(ctx context.Context, st streams) error {
+	reg, err := e.registry(ctx)
+	if err != nil {
+		return err
+	}
+	keep := e.cfg.Policy.DecisionRetention
+	before := time.Now().Add(-keep)
+	n, err := reg.Purge(ctx, before)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(st, map[string]any{"deleted": n, "before": before.UTC(), "retention_days": int(keep.Hours() / 24)})
+	}
+	fmt.Fprintf(st.out, "deleted %d decision records older than %s (retention %d days)\n",
+		n, before.UTC().Format("2006-01-02 15:04Z"), int(keep.Hours()/24))
+	return nil
 }

@@ -497,3 +497,35 @@ func TestPolicyUsage(t *testing.T) {
 		t.Errorf("policy -h: exit %d", code)
 	}
 }
+
+// TestPolicyPurge: purge deletes decision records older than the retention
+// setting and keeps the rest.
+func TestPolicyPurge(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	withRegistry(t, dir, func(ctx context.Context, reg *policy.Registry) {
+		for i, age := range []time.Duration{400 * 24 * time.Hour, 30 * 24 * time.Hour, time.Hour} {
+			rec := &policy.Record{ID: fmt.Sprintf("r%d", i), At: now.Add(-age), User: "anna", Allow: true,
+				Regions: []string{"eu"}, Input: &policy.Input{Version: 1}}
+			if err := reg.Write(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	out := mustPolicy(t, dir, "purge")
+	if !strings.Contains(out, "deleted 1 decision records") || !strings.Contains(out, "retention 365 days") {
+		t.Errorf("purge said %q, want 1 deleted with the 365-day retention", out)
+	}
+	withRegistry(t, dir, func(ctx context.Context, reg *policy.Registry) {
+		recs, err := reg.Decisions(ctx, policy.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || recs[0].ID != "r2" || recs[1].ID != "r1" {
+			t.Errorf("after purge: %+v, want r2 and r1", recs)
+		}
+	})
+	if _, _, code := runPolicyCmd(t, dir, "purge", "extra"); code != exitUsage {
+		t.Errorf("purge with an argument: exit %d, want %d", code, exitUsage)
+	}
+}
