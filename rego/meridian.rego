@@ -51,8 +51,12 @@
 #                               jurisdiction counts as unknown. healthy is the
 #                               planner's concern, not the policy's.
 #
-# Missing or null arrays count as empty, a missing output_aggregated as
-# false, a missing access as read: a gap in the input can only deny more.
+# Null arrays count as empty (Go marshals a nil slice as null), and so do a
+# missing tables, statement.opaque or statement.writes_to. Any other gap in
+# the input can only deny more: a missing classification counts as personal,
+# access as read, region as unknown, purposes as none, output_aggregated as
+# false, and a missing pii_in_output or pii_grouped_by as personal columns in
+# the output (so not an aggregate export).
 #
 # Output:
 #
@@ -91,46 +95,58 @@
 #                             jurisdiction (writes.rego)
 package meridian
 
+# allow is true only without violations and with a region to run in.
+# Violations are sorted by rule, then table, then message, so that equal
+# inputs give equal decisions, byte for byte.
 decision := {
-	"allow": allow,
-	"regions": sort(execution_regions),
-	"violations": violations,
-	"obligations": obligations,
+	"allow": [count(found), count(regions) > 0] == [0, true],
+	"regions": regions,
+	"violations": [{"rule": v[0], "table": v[1], "message": v[2]} |
+		some v in sort([[x.rule, x.table, x.message] | some x in found])
+	],
+	"obligations": object.union({"audit": "full"}, {"min_group_size": k |
+		view.aggregate_exports > 0
+		k := min_group_size
+	}),
+} if {
+	found := violation | region_none
+	regions := sort(view.execution_regions)
 }
 
-default allow := false
-
-allow if {
-	count(all_violations) == 0
-	count(execution_regions) > 0
-}
-
-all_violations := violation | region_none
-
-# Sorted by rule, then table, then message, so that equal inputs give equal
-# decisions, byte for byte.
-violations := [{"rule": v[0], "table": v[1], "message": v[2]} |
-	some v in sort([[x.rule, x.table, x.message] | some x in all_violations])
-]
-
-obligations := {"audit": "full", "min_group_size": min_group_size} if {
-	aggregate_exports > 0
-} else := {"audit": "full"}
-
-# Shared vocabulary of the rules. The decision is on the path of every
-# statement, and evaluation costs about one step per expression and per
-# table, so: each view of the tables is a complete rule computed once per
-# decision, a rule that cannot fire is cut short by a cheap guard, lookups are
-# by key into objects and sets, no rule uses `with`, and the functions that
-# build messages run only when a rule fires.
+# How the rules stay fast. The decision is on the path of every statement,
+# and OPA's cost is about one step per expression evaluated, with the first
+# evaluation of a rule, each comprehension and each function call costing
+# several. So what the rules need to know about the input is computed once,
+# in one rule (view, below), each view of the tables narrowing the previous
+# one; every violation rule starts with a cheap guard on view and walks only
+# a narrow view; policy data is read by key, only for the pairs of
+# jurisdictions the statement involves; functions run only once a rule's
+# guard has passed (and to read a purpose from client tags); messages are
+# built only when a rule fires; no rule uses `with`.
+#
+# Fields are read directly (t.access, not object.get(t, "access", "")), and
+# how each read is written decides what a missing field means, which must be
+# a deny, never an allow:
+#
+#   - an undefined ref makes a positive expression fail: the element leaves
+#     the view (t.output_aggregated == true: a missing one is not
+#     aggregated);
+#   - `not t.f == v` holds when t.f is missing (a missing classification is
+#     personal; a missing access is neither ddl, meta nor write);
+#   - but OPA evaluates a ref nested in another ref, or in a call's argument,
+#     before the `not`: `not s[t.f]` and `not v in t.f` FAIL when t.f is
+#     missing, which would let the element through. Such negations read the
+#     field with object.get, or run only when a positive view is short (see
+#     purposed_reads);
+#   - a builtin given a value of the wrong type (object.get on a string)
+#     fails, and inside a comprehension that drops the element, which in
+#     blocked would permit a transfer: builtins there read only values of a
+#     known type, and policy data is read by ref.
+#
+# The tests of missing fields in *_test.rego pin these readings.
 
 # Input sections, with the wrong types replaced by empty values so that the
-# rules below stay defined (input.invalid reports the wrong types). Tables
-# that are not objects are dropped here and reported by input.invalid.
-tables := [t | some t in input.tables; is_object(t)] if {
-	is_array(input.tables)
-} else := []
-
+# rules stay defined (input.invalid reports the wrong types).
 subject := input.subject if {
 	is_object(input.subject)
 } else := {}
@@ -143,67 +159,28 @@ statement := input.statement if {
 	is_object(input.statement)
 } else := {}
 
-writes_to := array_field(statement, "writes_to")
-
-opaque := array_field(statement, "opaque")
+writes_to := statement.writes_to if {
+	is_array(statement.writes_to)
+} else := []
 
 # Groups and purposes are compared as given: Meridian's configuration, like
 # the catalog for table purposes, holds them as lower-case words. A wrong
 # type reads as no group and no purpose.
 subject_groups := object.get(subject, "groups", [])
 
-subject_purposes := object.get(subject, "purposes", [])
+subject_purposes := x if {
+	x := input.subject.purposes
+} else := []
 
-subject_region := object.get(subject, "region", "")
+# The recipient's region (what object.get(subject, "region", "") would
+# read).
+subject_region := x if {
+	x := input.subject.region
+} else := ""
 
 user := subject.user if {
 	is_string(subject.user)
 } else := ""
-
-# array_field is obj[key] when it is an array, else [] (absent, null).
-array_field(obj, key) := obj[key] if {
-	is_array(obj[key])
-} else := []
-
-name(t) := t.name if {
-	is_string(t.name)
-	t.name != ""
-} else := "(unnamed table)"
-
-normalize(s) := lower(trim_space(s))
-
-# A ref to a missing field inside `not` makes the whole expression undefined,
-# not false (`not s[t.x]` fails when t has no x), so the negations below read
-# fields with object.get: a missing field must deny, never allow.
-
-# Classes that are not personal data. Anything else, including unclassified
-# (""), a missing classification and a value this pack does not know, is
-# personal: never public by default.
-non_personal_classes := {"public", "internal"}
-
-personal(t) if not non_personal_classes[object.get(t, "classification", "")]
-
-# ddl and meta touch only a table's definition; read, write and any access
-# this pack does not know process its rows.
-definition_only := {"ddl", "meta"}
-
-# Views of the tables.
-accesses := {object.get(t, "access", "") | some t in tables}
-
-table_region_names := {object.get(t, "region", "") | some t in tables}
-
-personal_tables := [t | some t in tables; not non_personal_classes[object.get(t, "classification", "")]]
-
-touches_personal if count(personal_tables) > 0
-
-# Personal data whose rows are read or written.
-personal_processed := [t | some t in personal_tables; not definition_only[object.get(t, "access", "")]]
-
-# Personal data whose rows are read (any access but write), so it may reach
-# the output.
-personal_read := personal_processed if {
-	not "write" in accesses
-} else := [t | some t in personal_processed; object.get(t, "access", "") != "write"]
 
 # Configured regions and their jurisdictions.
 region_jurisdiction := {r: j |
@@ -213,12 +190,10 @@ region_jurisdiction := {r: j |
 	j != ""
 }
 
-configured_regions := {r | some r, _ in region_jurisdiction}
-
 # The declared purpose, "" when none.
-purpose := normalize(request.purpose) if {
-	is_string(request.purpose)
-	trim_space(request.purpose) != ""
+purpose := lower(trim_space(input.request.purpose)) if {
+	is_string(input.request.purpose)
+	trim_space(input.request.purpose) != ""
 } else := p if {
 	count(tag_purposes) == 1
 	some p in tag_purposes
@@ -232,15 +207,173 @@ tag_purposes := {p |
 	p != ""
 }
 
+# Policy data. Missing data (a pack loaded without its data files) reads as
+# empty: no adequacy, no mechanism, no grant, no aggregate export.
+adequacy := x if {
+	x := data.data.adequacy
+} else := {}
+
+transfers := x if {
+	x := data.data.transfers
+} else := {}
+
+# Aggregate export is enabled only with a usable k.
+default aggregate_export_enabled := false
+
+aggregate_export_enabled if {
+	data.data.settings.aggregate_export.enabled == true
+	min_group_size >= 1
+}
+
+min_group_size := k if {
+	k := data.data.settings.aggregate_export.min_group_size
+	is_number(k)
+}
+
+# view is what the rules know about the input: one rule, evaluated once per
+# decision, defined for any input (every step below is a comprehension or a
+# total builtin).
+view := {
+	"tables": tables,
+	"personal_processed": personal_processed,
+	"personal_read": personal_read,
+	"special_reads": special_reads,
+	"purposed_reads": purposed_reads,
+	"writes": writes,
+	"configured_regions": configured_regions,
+	"unknown_regions": unknown_regions,
+	"processed_jurisdictions": processed_jurisdictions,
+	"execution_regions": execution_regions,
+	"exports": exports,
+	"aggregate_exports": count(aggregate_exports),
+} if {
+	rj := region_jurisdiction
+	p := purpose
+	sr := subject_region
+	writes_to := [w | is_array(input.statement.writes_to); some w in input.statement.writes_to]
+
+	# Tables that are not objects are dropped here and reported by
+	# input.invalid.
+	tables := [t | is_array(input.tables); some t in input.tables; is_object(t)]
+
+	# Personal data (see personal) whose rows are read or written: ddl and
+	# meta touch only a table's definition; read, write, an access this pack
+	# does not know and a missing access process its rows ...
+	personal_processed := [t |
+		some t in tables
+		not t.classification == "public"
+		not t.classification == "internal"
+		not t.access == "ddl"
+		not t.access == "meta"
+	]
+
+	# ... and whose rows are read (any access but write), so they may reach
+	# the output.
+	personal_read := [t | some t in personal_processed; not t.access == "write"]
+	special_reads := [t | some t in personal_read; t.classification == "special"]
+	purposed_reads := [t | some t in personal_read; p in t.purposes]
+
+	writes := (count(writes_to) + count([t | some t in tables; t.access == "write"])) > 0
+
+	# Regions. A missing table region reads as "", never a configured one.
+	configured_regions := object.keys(rj)
+	table_regions := {object.get(t, "region", "") | some t in tables}
+	unknown_regions := table_regions - configured_regions
+	write_regions := {object.get(w, "region", "") | some w in writes_to; is_object(w)}
+
+	# Executing in a region is processing there. Non-personal data may be
+	# processed anywhere; to keep data where it is or close to the user,
+	# execution is limited to these candidates.
+	candidates := ((table_regions | write_regions) | {sr}) & configured_regions
+	candidate_jurisdictions := {d | some r in candidates; d := rj[r]}
+
+	# The jurisdictions of the personal data whose rows the statement reads
+	# or writes (a table of unknown region has none: region.unknown denies
+	# it) ...
+	processed_jurisdictions := {j | some t in personal_processed; j := rj[t.region]}
+
+	# blocked holds [from, to] when personal data of jurisdiction from may
+	# not be processed in, nor sent to, jurisdiction to for the declared
+	# purpose: not the same jurisdiction, no adequacy decision, no transfer
+	# mechanism for the purpose (as may_transfer says), for every pair of a
+	# processed and a candidate jurisdiction; the recipient's is a
+	# candidate whenever it is configured. (Policy data is read by ref, not
+	# with object.get, which fails on data of the wrong type and would drop
+	# the pair: malformed data blocks.)
+	a := adequacy
+	m := transfers
+	blocked := {[j, d] |
+		some j in processed_jurisdictions
+		some d in candidate_jurisdictions
+		j != d
+		not a[j][d]
+		not m[j][d][p]
+	}
+
+	# The statement may execute in the candidate regions whose jurisdiction
+	# may process all of its personal data.
+	# (rj[r] is defined: the candidates are configured regions.)
+	excluded := {d | some [_, d] in blocked}
+	execution_regions := {r | some r in candidates; not excluded[rj[r]]}
+
+	# Personal data read for a recipient who may not receive its rows (all
+	# of it when the recipient's region is not configured) ...
+	recipient := object.get(rj, [sr], null)
+	unreceivable := {j | some j in processed_jurisdictions; recipient == null} | {j | some [j, d] in blocked; d == recipient}
+	exports := [t | some t in personal_read; unreceivable[rj[t.region]]]
+
+	# ... of which these are an allowed aggregate export: output that
+	# carries no raw personal column and only aggregates, not grouped by a
+	# personal column (see anonymous_output).
+	enabled := aggregate_export_enabled
+	aggregate_exports := [t |
+		enabled
+		some t in exports
+		t.output_aggregated == true
+		t.pii_in_output in {[], null}
+		t.pii_grouped_by in {[], null}
+	]
+}
+
+# The tables that hold personal data, whatever their access. Only the rules
+# about statements that touch personal data at all need this view, after
+# their guard.
+personal_tables := [t | some t in view.tables; personal(t)]
+
+no_columns := {[], null}
+
+# array_field is obj[key] when it is an array, else [] (absent, null).
+array_field(obj, key) := obj[key] if {
+	is_array(obj[key])
+} else := []
+
+name(t) := t.name if {
+	is_string(t.name)
+	t.name != ""
+} else := "(unnamed table)"
+
+normalize(s) := lower(trim_space(s))
+
+# Classes that are not personal data are public and internal. Anything else,
+# including unclassified (""), a missing classification and a value this
+# pack does not know, is personal: never public by default. (view applies
+# the same test.)
+personal(t) if {
+	not t.classification == "public"
+	not t.classification == "internal"
+}
+
 # may_transfer holds when personal data of jurisdiction from may be
 # processed in, or sent to, jurisdiction to for purpose: the same
 # jurisdiction, an adequacy decision, or a transfer mechanism recorded for
-# that destination and purpose.
+# that destination and purpose. view decides with the same facts, for the
+# jurisdictions a statement needs; may_transfer serves the messages, which
+# look beyond them.
 may_transfer(from, to, _) if from == to
 
-may_transfer(from, to, _) if data.data.adequacy[from][to]
+may_transfer(from, to, _) if adequacy[from][to]
 
-may_transfer(from, to, p) if data.data.transfers[from][to][p]
+may_transfer(from, to, p) if transfers[from][to][p]
 
 # list renders a set or array of strings for messages.
 list(s) := x if {

@@ -5,7 +5,7 @@ package meridian
 # gdpr.purpose: no purpose declared.
 violation contains {"rule": "gdpr.purpose", "table": name(t), "message": msg} if {
 	purpose == ""
-	some t in personal_read
+	some t in view.personal_read
 	example := example_purpose(t)
 	msg := sprintf(
 		"%s holds personal data, which is read only for a declared purpose (the table's purposes: %s), and the request declares none: declare one with SET SESSION purpose = '%s' or the client tag purpose=%s",
@@ -16,7 +16,8 @@ violation contains {"rule": "gdpr.purpose", "table": name(t), "message": msg} if
 # gdpr.purpose: the table was not collected for the declared purpose.
 violation contains {"rule": "gdpr.purpose", "table": name(t), "message": msg} if {
 	purpose != ""
-	some t in personal_read
+	count(view.purposed_reads) < count(view.personal_read)
+	some t in view.personal_read
 	not purpose in object.get(t, "purposes", [])
 	msg := not_for_purpose_text(t)
 }
@@ -25,7 +26,7 @@ violation contains {"rule": "gdpr.purpose", "table": name(t), "message": msg} if
 violation contains {"rule": "gdpr.purpose", "table": name(t), "message": msg} if {
 	purpose != ""
 	not purpose in subject_purposes
-	some t in personal_read
+	some t in view.personal_read
 	msg := sprintf(
 		"user %q %s, not for %q, so may not read %s for it: %s",
 		[user, permitted_text, purpose, name(t), subject_remedy(t)],

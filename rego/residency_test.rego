@@ -207,3 +207,18 @@ test_personal_rows_with_aggregate_export_disabled_need_a_transfer_mechanism if {
 	denied_by(d, ["gdpr.transfer"])
 	contains(messages(d, "gdpr.transfer"), "ask the compliance team for a transfer mechanism")
 }
+
+test_transfer_violation_names_only_the_tables_that_are_not_aggregate_exports if {
+	bookings := object.union(eu_users_star, {"name": "iceberg.eu.bookings"})
+	d := decide(request(us_analyst, "analytics", [eu_users_count, bookings]))
+	denied_by(d, ["gdpr.transfer"])
+	[v.table | some v in d.violations] == ["iceberg.eu.bookings"]
+	d.obligations == {"audit": "full", "min_group_size": 10}
+}
+
+test_residency_message_lists_the_regions_a_transfer_mechanism_opens if {
+	d := decide(request(us_support, "support", [eu_users_star, apac_members_star, us_customers_star]))
+	d.allow == false
+	d.regions == []
+	contains(messages(d, "gdpr.residency"), "personal data in iceberg.eu.eu_users (residency eu, jurisdiction EEA) may be processed for purpose \"support\" only in apac, eu, us")
+}

@@ -4,8 +4,7 @@ package meridian
 
 # gdpr.special_category: none of the user's groups holds a grant.
 violation contains {"rule": "gdpr.special_category", "table": name(t), "message": msg} if {
-	some t in personal_read
-	t.classification == "special"
+	some t in view.special_reads
 	not special_granted(t)
 	msg := sprintf(
 		"%s holds special-category data (GDPR Art. 9) and none of the groups of user %q (%s) holds a grant for it: %s",

@@ -12,20 +12,16 @@ write_targets contains [object.get(w, "table", ""), object.get(w, "region", "")]
 }
 
 write_targets contains [name(t), object.get(t, "region", "")] if {
-	some t in tables
+	some t in view.tables
 	t.access == "write"
 }
-
-writes if some _ in writes_to
-
-writes if "write" in accesses
 
 # gdpr.cross_border_write: personal data read into a target of another
 # jurisdiction (or of unknown region).
 violation contains {"rule": "gdpr.cross_border_write", "table": name(t), "message": msg} if {
-	writes
+	view.writes
 	some target in write_targets
-	some t in personal_read
+	some t in view.personal_read
 	j := region_jurisdiction[t.region]
 	not region_jurisdiction[target[1]] == j
 	msg := sprintf(
