@@ -39,11 +39,12 @@ var allowed = map[string][]string{
 // (tests aside): the engine belongs to its binary, the data generator and the
 // test harnesses stay out of the statement path.
 var onlyImportedBy = map[string][]string{
-	"engine":          {"cmd/meridian-engine"},
-	"internal/tpch":   {"catalog/demo", "engine"},
-	"internal/corpus": {},
-	"internal/s3test": {},
-	"internal/pgtest": {},
+	"engine":            {"cmd/meridian-engine"},
+	"internal/tpch":     {"catalog/demo", "engine"},
+	"internal/corpus":   {},
+	"internal/s3test":   {},
+	"internal/pgtest":   {},
+	"internal/loopback": {"internal/s3test", "internal/pgtest"},
 }
 
 type goPackage struct {

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/meridian-lake/meridian/internal/loopback"
 )
 
 // EnvBinDir names the environment variable that holds the directory of the
@@ -107,7 +109,7 @@ func Start(tb testing.TB) *Server {
 
 	s := &Server{}
 	for attempt := 1; attempt <= bindAttempts; attempt++ {
-		port := freePort(tb)
+		port := loopback.FreePort(tb)
 		s.Addr = net.JoinHostPort("127.0.0.1", port)
 		logPath := filepath.Join(base, fmt.Sprintf("postgres-%d.log", attempt))
 		p := launch(tb, bin, owner, base, port, logPath)
@@ -383,21 +385,6 @@ func (p *process) log() string {
 		return fmt.Sprintf("(log unreadable: %v)", err)
 	}
 	return string(b)
-}
-
-// freePort asks the kernel for a free loopback port. It is released before
-// the postmaster binds it, so Start retries if someone else takes it meanwhile.
-func freePort(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("pgtest: find a free port: %v", err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	if err := l.Close(); err != nil {
-		tb.Fatalf("pgtest: %v", err)
-	}
-	return port
 }
 
 // findBinDir returns override if it holds the server binaries, else the

@@ -5,12 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/meridian-lake/meridian/internal/loopback"
 )
 
 // EnvBinary names the environment variable that holds the path of the
@@ -75,7 +75,7 @@ func Start(tb testing.TB, buckets ...string) *Server {
 
 	var err error
 	for attempt := 1; attempt <= bindAttempts; attempt++ {
-		port := freePort(tb)
+		port := loopback.FreePort(tb)
 		s.Endpoint = "http://127.0.0.1:" + port
 		logPath := filepath.Join(base, fmt.Sprintf("versitygw-%d.log", attempt))
 		started := time.Now()
@@ -250,21 +250,6 @@ func (p *process) log() string {
 		return fmt.Sprintf("(log unreadable: %v)", err)
 	}
 	return string(b)
-}
-
-// freePort asks the kernel for a free loopback port. It is released before
-// versitygw binds it, so Start retries if someone else takes it meanwhile.
-func freePort(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("s3test: find a free port: %v", err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	if err := l.Close(); err != nil {
-		tb.Fatalf("s3test: %v", err)
-	}
-	return port
 }
 
 // Version is the versitygw release the Makefile installs and the tests use.
