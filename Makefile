@@ -22,6 +22,9 @@ test: lint unit fuzz
 
 unit: tools
 	MERIDIAN_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 ./...
+	@# The summary lines of the corpus and policy-pack tests (go test hides them without -v).
+	@$(GO) test -count=1 -v -run '^(TestCorpus|TestDefaultPackTests)$$' ./planner ./policy | grep -E '^(corpus|policy pack):'
+
 
 ## tools: install the local S3 server (versitygw) and PostgreSQL the integration tests start
 tools: $(VERSITYGW)
