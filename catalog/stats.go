@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
@@ -64,8 +65,8 @@ func partitionStats(ctx context.Context, tbl *table.Table) ([]PartitionStats, er
 			if raw, ok := pv[f.id]; ok && raw != nil {
 				if f.typ != nil {
 					v = f.tr.ToHumanStrType(f.typ, raw)
-				} else {
-					v = f.tr.ToHumanStr(raw)
+				} else { // the source column is gone from the schema
+					v = fmt.Sprint(raw)
 				}
 			}
 			values[f.name] = v

@@ -108,7 +108,7 @@ func (c *Catalog) edit(ctx context.Context, ref TableRef, actor string, updates 
 	}
 	tbl, err := b.cat.LoadTable(ctx, table.Identifier{ref.Schema, ref.Table})
 	if err != nil {
-		if errors.Is(err, ErrTableNotFound) || isNotFound(err) {
+		if isNotFound(err) {
 			return nil, &Error{Kind: ErrTableNotFound, Catalog: ref.Catalog, Table: ref.String(), Msg: "no such table"}
 		}
 		return nil, &Error{Kind: ErrUnavailable, Catalog: ref.Catalog, Table: ref.String(), Msg: "cannot load table metadata", Err: err}

@@ -2,7 +2,6 @@ package planner
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/meridian-lake/meridian/planner/sql"
 )
@@ -445,5 +444,3 @@ func outputColumns(cols []column) []OutputColumn {
 	}
 	return out
 }
-
-func lower(s string) string { return strings.ToLower(s) }

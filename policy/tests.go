@@ -46,12 +46,19 @@ func (p *Pack) Test(ctx context.Context) (TestReport, error) {
 	all := maps.Clone(p.modules)
 	maps.Copy(all, p.tests)
 	cov := cover.New()
-	runner := tester.NewRunner().
+	store := inmem.NewFromObject(copyData(p.data))
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer store.Abort(ctx, txn)
+	ch, err := tester.NewRunner().
 		SetDefaultRegoVersion(ast.RegoV1).
-		SetStore(inmem.NewFromObject(copyData(p.data))).
+		SetStore(store).
+		SetModules(all).
 		SetCoverageQueryTracer(cov).
-		SetTimeout(30 * time.Second)
-	ch, err := runner.Run(ctx, all)
+		SetTimeout(30*time.Second).
+		RunTests(ctx, txn)
 	if err != nil {
 		return rep, regoError("", err)
 	}

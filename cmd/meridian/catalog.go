@@ -138,7 +138,8 @@ func tableArg(s string) (catalog.TableRef, error) {
 	return catalog.TableRef{}, usageErr{fmt.Errorf("%q is not a table name: want catalog.schema.table", s)}
 }
 
-func (e *catalogEnv) printJSON(st streams, v any) error {
+// printJSON writes v as indented JSON, the --json output of every subcommand.
+func printJSON(st streams, v any) error {
 	enc := json.NewEncoder(st.out)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -162,7 +163,7 @@ func (e *catalogEnv) ls(ctx context.Context, st streams, args []string) error {
 			}
 		}
 		if e.json {
-			return e.printJSON(st, rows)
+			return printJSON(st, rows)
 		}
 		tw := tabwriter.NewWriter(st.out, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "SCHEMA")
@@ -205,7 +206,7 @@ func (e *catalogEnv) ls(ctx context.Context, st streams, args []string) error {
 		rows = append(rows, row)
 	}
 	if e.json {
-		return e.printJSON(st, rows)
+		return printJSON(st, rows)
 	}
 	tw := tabwriter.NewWriter(st.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tREGION\tCLASSIFICATION\tROWS\tSIZE")
@@ -245,7 +246,7 @@ func (e *catalogEnv) describe(ctx context.Context, st streams, arg string) error
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, info)
+		return printJSON(st, info)
 	}
 	w := st.out
 	fmt.Fprintf(w, "%s (%s)\n", info.Ref, info.Kind)
@@ -311,7 +312,7 @@ func (e *catalogEnv) tag(ctx context.Context, st streams, sub, arg string, kv []
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, events)
+		return printJSON(st, events)
 	}
 	if len(events) == 0 {
 		fmt.Fprintln(st.out, "nothing changed")
@@ -351,7 +352,7 @@ func (e *catalogEnv) log(ctx context.Context, st streams, args []string, limit i
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, events)
+		return printJSON(st, events)
 	}
 	return printEvents(st, events)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -252,13 +251,6 @@ func (e *policyEnv) close() {
 	}
 }
 
-func (e *policyEnv) printJSON(st streams, v any) error {
-	enc := json.NewEncoder(st.out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
 // versionID parses a version id argument.
 func versionID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
@@ -358,7 +350,7 @@ func (e *policyEnv) push(ctx context.Context, st streams, arg, message string) e
 	}
 	slices.Sort(same)
 	if e.json {
-		if err := e.printJSON(st, struct {
+		if err := printJSON(st, struct {
 			policy.Version
 			Source       string  `json:"source"`
 			Revision     string  `json:"revision,omitempty"`
@@ -461,7 +453,7 @@ func (e *policyEnv) test(ctx context.Context, st streams, args []string) error {
 		return src.locate(err)
 	}
 	if e.json {
-		if err := e.printJSON(st, rep); err != nil {
+		if err := printJSON(st, rep); err != nil {
 			return err
 		}
 	} else {
@@ -513,7 +505,7 @@ func (e *policyEnv) impact(ctx context.Context, st streams, arg string, a policy
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, rep)
+		return printJSON(st, rep)
 	}
 	w := st.out
 	fmt.Fprintf(w, "Impact of version %d (%.12s) on %s: %d evaluated, %d would change (%s).\n",
@@ -601,7 +593,7 @@ func (e *policyEnv) activate(ctx context.Context, st streams, arg string) error 
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, v)
+		return printJSON(st, v)
 	}
 	fmt.Fprintf(st.out, "version %d (%.12s) is active: %d tests passed, coverage %.1f%%; activated by %s\n",
 		v.ID, v.Hash, v.Tests.Passed, v.Tests.Coverage, e.actor)
@@ -622,7 +614,7 @@ func (e *policyEnv) rollback(ctx context.Context, st streams) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, v)
+		return printJSON(st, v)
 	}
 	fmt.Fprintf(st.out, "rolled back from version %d: version %d (%.12s, %q) is active again\n", from, v.ID, v.Hash, v.Message)
 	return nil
@@ -638,7 +630,7 @@ func (e *policyEnv) versions(ctx context.Context, st streams) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, nonNilSlice(vs))
+		return printJSON(st, nonNilSlice(vs))
 	}
 	tw := tabwriter.NewWriter(st.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tACTIVE\tHASH\tCREATED\tAUTHOR\tTESTS\tCOVERAGE\tMESSAGE")
@@ -680,7 +672,7 @@ func (e *policyEnv) history(ctx context.Context, st streams, limit int) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, nonNilSlice(hist))
+		return printJSON(st, nonNilSlice(hist))
 	}
 	vs, err := reg.Versions(ctx)
 	if err != nil {
@@ -714,7 +706,7 @@ func (e *policyEnv) log(ctx context.Context, st streams, a policyArgs) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, nonNilSlice(recs))
+		return printJSON(st, nonNilSlice(recs))
 	}
 	if len(recs) == 0 {
 		fmt.Fprintln(st.out, "no recorded decisions match")
@@ -770,7 +762,7 @@ func (e *policyEnv) bundle(ctx context.Context, st streams, a policyArgs) error 
 		return usageErr{err}
 	}
 	if e.json {
-		return e.printJSON(streams{out: report}, map[string]any{
+		return printJSON(streams{out: report}, map[string]any{
 			"file": a.out, "version": id, "revision": revision, "hash": p.Hash(), "files": len(p.Files), "bytes": buf.Len(),
 		})
 	}
@@ -813,7 +805,7 @@ func (e *policyEnv) purge(ctx context.Context, st streams) error {
 		return err
 	}
 	if e.json {
-		return e.printJSON(st, map[string]any{"deleted": n, "before": before.UTC(), "retention_days": int(keep.Hours() / 24)})
+		return printJSON(st, map[string]any{"deleted": n, "before": before.UTC(), "retention_days": int(keep.Hours() / 24)})
 	}
 	fmt.Fprintf(st.out, "deleted %d decision records older than %s (retention %d days)\n",
 		n, before.UTC().Format("2006-01-02 15:04Z"), int(keep.Hours()/24))

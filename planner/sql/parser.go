@@ -57,11 +57,7 @@ func (o Parser) Parse(src string) (Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	stmts, err := o.parseTokens(src, toks, false)
-	if err != nil {
-		return nil, err
-	}
-	return stmts[0], nil
+	return o.parseTokens(src, toks)
 }
 
 // Script is one statement of a multi-statement text: its source and its parse.
@@ -86,11 +82,9 @@ func (o Parser) ParseScript(src string) ([]Script, error) {
 		first, last := seg[0], toks[span[1]-1]
 		text := src[first.Pos.Offset : last.Pos.Offset+len(last.Text)]
 		s := Script{Text: text, Pos: first.Pos}
-		stmts, err := o.parseTokens(src, seg, false)
-		if err != nil {
-			s.Err = err
-		} else {
-			s.Stmt = stmts[0]
+		s.Stmt, s.Err = o.parseTokens(src, seg)
+		if s.Err != nil {
+			s.Stmt = nil
 		}
 		out = append(out, s)
 	}
@@ -197,7 +191,7 @@ type parser struct {
 	inNearest int
 }
 
-func (o Parser) parseTokens(src string, toks []Token, _ bool) (stmts []Statement, err error) {
+func (o Parser) parseTokens(src string, toks []Token) (stmt Statement, err error) {
 	o = o.withDefaults()
 	p := &parser{src: src, toks: toks, maxDepth: o.MaxDepth}
 	defer func() {
@@ -219,7 +213,7 @@ func (o Parser) parseTokens(src string, toks []Token, _ bool) (stmts []Statement
 	if p.peek().Kind != TokEOF {
 		p.unexpected("end of statement")
 	}
-	return []Statement{s}, nil
+	return s, nil
 }
 
 // ErrInternal names a parser bug surfaced as an error instead of a panic.
