@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"context"
+	"math/big"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/meridian-lake/meridian/catalog"
+	"github.com/meridian-lake/meridian/catalog/demo"
+	"github.com/meridian-lake/meridian/internal/corpus"
+	"github.com/meridian-lake/meridian/internal/tpch"
+)
+
+// tpchLake builds the demo lake (TPC-H at scale in iceberg.tpch, residency
+// us, small guest and booking tables) under dir and returns the catalog.
+func tpchLake(tb testing.TB, dir string, scale float64) *catalog.Catalog {
+	tb.Helper()
+	cat := testCatalog(tb, dir, catalog.S3Config{})
+	_, err := demo.Init(context.Background(), demo.Config{
+		Dir: dir, TPCHScale: scale, BookingsPerRegion: 200, GuestsPerRegion: 100,
+	}, cat)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cat
+}
+
+// TestTPCH runs the 22 TPC-H queries of the corpus through Compile on
+// DuckDB over the demo lake at scale 0.01; every query returns rows, and
+// q1, q6 and q14 equal the independent answers of internal/tpch.
+func TestTPCH(t *testing.T) {
+	dir := t.TempDir()
+	cat := tpchLake(t, dir, 0.01)
+	l := regionLake(t, cat, dir, "us")
+	conn := duckConn(t)
+	stmts, keys := corpus.Statements(t, "tpch")
+	if len(keys) != 22 {
+		t.Fatalf("corpus has %d TPC-H queries, want 22", len(keys))
+	}
+	results := map[string][][]string{}
+	for _, k := range keys {
+		t.Run(filepath.Base(k), func(t *testing.T) {
+			rows := mustRun(t, l, conn, stmts[k], Session{User: "alice"})
+			if len(rows) == 0 {
+				t.Fatalf("%s returned no rows", k)
+			}
+			results[filepath.Base(k)] = rows
+		})
+	}
+	cfg := tpch.Config{Scale: 0.01}
+	t.Run("q01 answer", func(t *testing.T) {
+		want, err := tpch.Q1(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wantRows [][]string
+		for _, r := range want {
+			wantRows = append(wantRows, []string{r.ReturnFlag, r.LineStatus, r.SumQty.String(), r.SumBasePrice.String(),
+				r.SumDiscPrice.FloatString(4), r.SumCharge.FloatString(6),
+				// DuckDB averages decimals as doubles; compared at 2 places,
+				// as Trino would round them.
+				r.AvgQty.FloatString(2), r.AvgPrice.FloatString(2), r.AvgDisc.FloatString(2),
+				strconv.FormatInt(r.CountOrder, 10)})
+		}
+		got := results["q01.sql"]
+		for _, r := range got {
+			for _, i := range []int{6, 7, 8} {
+				r[i] = round(t, r[i], 2)
+			}
+		}
+		if diff := cmp.Diff(got, wantRows); diff != "" {
+			t.Errorf("q01 (-got +want):\n%s", diff)
+		}
+	})
+	t.Run("q06 answer", func(t *testing.T) {
+		want, err := tpch.Q6(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := results["q06.sql"]
+		if len(got) != 1 || got[0][0] != want.FloatString(4) {
+			t.Errorf("q06 = %v, want %s", got, want.FloatString(4))
+		}
+	})
+	t.Run("q14 answer", func(t *testing.T) {
+		want, err := tpch.Q14(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := results["q14.sql"]
+		// DuckDB divides decimals as doubles: compared at 6 places.
+		if len(got) != 1 || round(t, got[0][0], 6) != want.FloatString(6) {
+			t.Errorf("q14 = %v, want %s", got, want.FloatString(6))
+		}
+	})
+}
+
+// round renders a decimal or double text at places decimals, rounding half
+// away from zero as SQL decimals do.
+func round(tb testing.TB, s string, places int) string {
+	tb.Helper()
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
+	if !ok {
+		tb.Fatalf("not a number: %q", s)
+	}
+	return r.FloatString(places)
+}
+
+// BenchmarkTPCHQ1 compiles and runs TPC-H query 1 at scale 0.1 (600,000
+// lineitems) on DuckDB over the demo lake's Parquet files.
+func BenchmarkTPCHQ1(b *testing.B) {
+	dir := b.TempDir()
+	cat := tpchLake(b, dir, 0.1)
+	l := regionLake(b, cat, dir, "us")
+	conn := duckConn(b)
+	q := corpus.Read(b, "tpch/q01.sql")
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rows, err := run(ctx, l, conn, q, Session{})
+		if err != nil || len(rows) != 4 {
+			b.Fatalf("q1: %d rows, %v", len(rows), err)
+		}
+	}
+}
