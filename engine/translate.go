@@ -600,7 +600,8 @@ func resolveError(ref catalog.TableRef, p ast.Pos, err error) error {
 
 // view expands a view's Trino SQL in its own naming context.
 func (c *compiler) view(t *ast.Table, info *catalog.TableInfo) string {
-	if d := strings.ToLower(info.ViewDialect); d != "" && d != "trino" {
+	// "default" is what iceberg-go's SQL catalog records; it is read as Trino SQL.
+	if d := strings.ToLower(info.ViewDialect); d != "" && d != "trino" && d != "default" {
 		c.unsupported(t.Position(), fmt.Sprintf("view %s in SQL dialect %q", info.Ref, info.ViewDialect))
 		return "(SELECT 1)"
 	}

@@ -173,6 +173,15 @@ func (c *compiler) call(x *ast.Call) {
 		}
 		c.w(", 'g')")
 		return
+	case "typeof":
+		// DuckDB's type names in Trino's lower case: bigint, varchar,
+		// decimal(15,2) (timestamps lack Trino's precision suffix).
+		if len(x.Args) == 1 {
+			c.w("lower(typeof(")
+			c.expr(x.Args[0])
+			c.w("))")
+			return
+		}
 	case "count":
 		if len(x.Args) == 0 {
 			c.w("count(*)")
