@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -33,6 +32,7 @@ type Compiled struct {
 	compiler *ast.Compiler
 	store    storage.Store
 	query    rego.PreparedEvalQuery
+	cache    *decisionCache // nil: decisions are not cached
 }
 
 // Compile compiles the pack's rules (not its tests) and prepares the
@@ -46,7 +46,9 @@ func Compile(ctx context.Context, p *Pack) (*Compiled, error) {
 	if len(compiler.GetRules(ast.MustParseRef(DecisionRef))) == 0 {
 		return nil, &PackError{Message: "the pack does not define " + DecisionRef}
 	}
-	store := inmem.NewFromObject(copyData(p.data))
+	// The store hands out AST values, so an evaluation never converts the
+	// policy data from Go values.
+	store := inmem.NewFromObjectWithOpts(copyData(p.data), inmem.OptReturnASTValuesOnRead(true))
 	pq, err := rego.New(
 		rego.Query(DecisionRef),
 		rego.Compiler(compiler),
@@ -55,8 +57,12 @@ func Compile(ctx context.Context, p *Pack) (*Compiled, error) {
 	if err != nil {
 		return nil, regoError("", err)
 	}
-	return &Compiled{pack: p, compiler: compiler, store: store, query: pq}, nil
+	return &Compiled{pack: p, compiler: compiler, store: store, query: pq,
+		cache: newDecisionCache(p.modules, DefaultCacheEntries)}, nil
 }
+
+// CacheStats reports the decision cache of this version.
+func (c *Compiled) CacheStats() CacheStats { return c.cache.stats() }
 
 // Pack is the compiled pack.
 func (c *Compiled) Pack() *Pack { return c.pack }
@@ -108,14 +114,34 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (Decision, error) {
 	return e.active.Load().Decide(ctx, in, e.timeout)
 }
 
-// Decide evaluates this version on in, within timeout.
+// Decide decides in with this version, within timeout: from the decision
+// cache when this version decided an equal input before.
 func (c *Compiled) Decide(ctx context.Context, in *Input, timeout time.Duration) (Decision, error) {
+	if c.cache == nil {
+		return c.evaluate(ctx, in, timeout)
+	}
+	bp := keyBufs.Get().(*[]byte)
+	defer keyBufs.Put(bp)
+	key := in.key((*bp)[:0], c.cache.withQueryID)
+	*bp = key
+	if d, ok := c.cache.get(key); ok {
+		return d, nil
+	}
+	d, err := c.evaluate(ctx, in, timeout)
+	if err == nil {
+		c.cache.put(key, d)
+	}
+	return d, err
+}
+
+// evaluate runs the policy on in, within timeout.
+func (c *Compiled) evaluate(ctx context.Context, in *Input, timeout time.Duration) (Decision, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalGenerateJSON(keepTerm))
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || err != nil && ctx.Err() != nil:
 		return deny(RuleTimeout, "the policy did not decide in time; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
@@ -135,54 +161,74 @@ func (c *Compiled) Decide(ctx context.Context, in *Input, timeout time.Duration)
 	return d, nil
 }
 
+// keepTerm leaves the decision as an AST term: decode reads it directly,
+// without building Go maps first.
+func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+
 func deny(rule, msg string) Decision {
 	return Decision{Regions: []string{}, Violations: []Violation{{Rule: rule, Message: msg}}}
 }
 
 // decode reads a decision strictly: a missing or mistyped field is an error.
 func decode(v any) (Decision, error) {
-	obj, ok := v.(map[string]any)
+	t, ok := v.(*ast.Term)
 	if !ok {
-		return Decision{}, fmt.Errorf("decision is %T, want an object", v)
+		return Decision{}, fmt.Errorf("decision is %T, want a term", v)
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return Decision{}, fmt.Errorf("decision is %s, want an object", ast.ValueName(t.Value))
 	}
 	d := Decision{Regions: []string{}, Violations: []Violation{}} // arrays in JSON, never null
-	allow, ok := obj["allow"].(bool)
+	allow, ok := field(obj, "allow").(ast.Boolean)
 	if !ok {
 		return Decision{}, errors.New("decision.allow is missing or not a boolean")
 	}
-	d.Allow = allow
-	regions, ok := obj["regions"].([]any)
+	d.Allow = bool(allow)
+	regions, ok := field(obj, "regions").(*ast.Array)
 	if !ok {
 		return Decision{}, errors.New("decision.regions is missing or not an array")
 	}
-	for _, r := range regions {
-		s, ok := r.(string)
+	for i := range regions.Len() {
+		s, ok := regions.Elem(i).Value.(ast.String)
 		if !ok {
 			return Decision{}, errors.New("decision.regions holds a non-string")
 		}
-		d.Regions = append(d.Regions, s)
+		d.Regions = append(d.Regions, string(s))
 	}
 	sort.Strings(d.Regions)
 	d.Regions = slices.Compact(d.Regions)
-	vs, ok := obj["violations"].([]any)
+	vs, ok := field(obj, "violations").(*ast.Array)
 	if !ok {
 		return Decision{}, errors.New("decision.violations is missing or not an array")
 	}
-	for _, x := range vs {
-		m, ok := x.(map[string]any)
+	for i := range vs.Len() {
+		m, ok := vs.Elem(i).Value.(ast.Object)
 		if !ok {
 			return Decision{}, errors.New("a violation is not an object")
 		}
-		rule, _ := m["rule"].(string)
-		msg, _ := m["message"].(string)
+		rule, _ := field(m, "rule").(ast.String)
+		msg, _ := field(m, "message").(ast.String)
 		if rule == "" || msg == "" {
 			return Decision{}, errors.New("a violation lacks rule or message")
 		}
-		table, _ := m["table"].(string)
-		d.Violations = append(d.Violations, Violation{Rule: rule, Table: table, Message: msg})
+		table, _ := field(m, "table").(ast.String)
+		d.Violations = append(d.Violations, Violation{Rule: string(rule), Table: string(table), Message: string(msg)})
 	}
-	if ob, ok := obj["obligations"].(map[string]any); ok {
-		d.Obligations = maps.Clone(ob)
+	if ob, ok := field(obj, "obligations").(ast.Object); ok {
+		var m map[string]any
+		if err := ast.As(ob, &m); err != nil {
+			return Decision{}, fmt.Errorf("decision.obligations: %v", err)
+		}
+		d.Obligations = m
 	}
 	return d, nil
+}
+
+// field is obj[key]'s value, nil when absent.
+func field(obj ast.Object, key string) ast.Value {
+	if t := obj.Get(ast.InternedTerm(key)); t != nil {
+		return t.Value
+	}
+	return nil
 }

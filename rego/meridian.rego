@@ -151,10 +151,6 @@ subject := input.subject if {
 	is_object(input.subject)
 } else := {}
 
-request := input.request if {
-	is_object(input.request)
-} else := {}
-
 statement := input.statement if {
 	is_object(input.statement)
 } else := {}
@@ -199,8 +195,14 @@ purpose := lower(trim_space(input.request.purpose)) if {
 	some p in tag_purposes
 } else := ""
 
+# The client tags; a wrong type reads as none.
+client_tags := x if {
+	x := input.request.client_tags
+	is_array(x)
+} else := []
+
 tag_purposes := {p |
-	some tag in array_field(request, "client_tags")
+	some tag in client_tags
 	is_string(tag)
 	startswith(tag, "purpose=")
 	p := normalize(substring(tag, count("purpose="), -1))

@@ -7,29 +7,40 @@ violation contains {"rule": "input.invalid", "table": "", "message": msg} if {
 	not input.version == 1
 	msg := sprintf(
 		"policy input version %v is not supported: this policy pack reads version 1; upgrade the policy pack or Meridian so that they match",
-		[object.get(input, "version", null)],
+		[input_version],
 	)
 }
+
+input_version := v if {
+	v := input.version
+} else := null
 
 # input.invalid: a field of the wrong type would hide what it should say.
 # Absent and null fields count as empty. well_formed is the quick check on
 # the path of every decision; the details are computed only when it fails.
+#
+# Each field is named by its path, and only its type is read: the rules
+# never read the request whole, so that the decision cache can leave the
+# query id out of its key (policy/cache.go).
 violation contains invalid(path, kind) if {
 	not well_formed
-	some [path, kind] in [
-		[["tables"], "array"],
-		[["subject"], "object"],
-		[["request"], "object"],
-		[["statement"], "object"],
-		[["statement", "opaque"], "array"],
-		[["statement", "writes_to"], "array"],
-	]
-	x := object.get(input, path, null)
-	x != null
-	type_name(x) != kind
+	some path, [kind, actual] in field_types
+	not actual in {kind, "null"}
 }
 
-violation contains invalid(["tables", i], "object") if {
+field_types["tables"] := ["array", type_name(input.tables)]
+
+field_types["subject"] := ["object", type_name(input.subject)]
+
+field_types["request"] := ["object", type_name(input.request)]
+
+field_types["statement"] := ["object", type_name(input.statement)]
+
+field_types["statement.opaque"] := ["array", type_name(input.statement.opaque)]
+
+field_types["statement.writes_to"] := ["array", type_name(input.statement.writes_to)]
+
+violation contains invalid(sprintf("tables.%d", [i]), "object") if {
 	not well_formed
 	is_array(input.tables)
 	some i, t in input.tables
@@ -56,7 +67,7 @@ well_formed if {
 invalid(path, kind) := {
 	"rule": "input.invalid",
 	"table": "",
-	"message": sprintf("policy input field %s must be an %s: fix the policy input Meridian builds", [concat(".", [sprintf("%v", [p]) | some p in path]), kind]),
+	"message": sprintf("policy input field %s must be an %s: fix the policy input Meridian builds", [path, kind]),
 }
 
 # statement.opaque: the statement's tables cannot be known, so nothing it
