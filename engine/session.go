@@ -9,4 +9,10 @@ type Session struct {
 	TimeZone string // IANA zone name ("" = UTC)
 	// Properties are the session properties (X-Trino-Session name=value).
 	Properties map[string]string
+	// Source is the client's X-Trino-Source ("trino-go-client").
+	Source string
+	// ClientTags are the X-Trino-Client-Tags.
+	ClientTags []string
+	// QueryID is the id the engine gave the statement.
+	QueryID string
 }

@@ -12,15 +12,20 @@ type Code struct {
 // The error codes Meridian and the local engine emit, with Trino's numbers.
 var (
 	SyntaxError          = Code{"SYNTAX_ERROR", 1, "USER_ERROR"}
+	AbandonedQuery       = Code{"ABANDONED_QUERY", 2, "USER_ERROR"}
 	UserCanceled         = Code{"USER_CANCELED", 3, "USER_ERROR"}
 	PermissionDenied     = Code{"PERMISSION_DENIED", 4, "USER_ERROR"}
 	NotFound             = Code{"NOT_FOUND", 5, "USER_ERROR"}
 	InvalidFunctionArg   = Code{"INVALID_FUNCTION_ARGUMENT", 7, "USER_ERROR"}
 	DivisionByZero       = Code{"DIVISION_BY_ZERO", 8, "USER_ERROR"}
 	InvalidCastArgument  = Code{"INVALID_CAST_ARGUMENT", 9, "USER_ERROR"}
+	FunctionNotFound     = Code{"FUNCTION_NOT_FOUND", 6, "USER_ERROR"}
 	NotSupported         = Code{"NOT_SUPPORTED", 13, "USER_ERROR"}
 	InvalidSessionProp   = Code{"INVALID_SESSION_PROPERTY", 14, "USER_ERROR"}
+	NumericOutOfRange    = Code{"NUMERIC_VALUE_OUT_OF_RANGE", 19, "USER_ERROR"}
 	QueryRejected        = Code{"QUERY_REJECTED", 30, "USER_ERROR"}
+	QueryTextTooLarge    = Code{"QUERY_TEXT_TOO_LARGE", 57, "USER_ERROR"}
+	InvalidParameter     = Code{"INVALID_PARAMETER_USAGE", 80, "USER_ERROR"}
 	CatalogNotFound      = Code{"CATALOG_NOT_FOUND", 44, "USER_ERROR"}
 	SchemaNotFound       = Code{"SCHEMA_NOT_FOUND", 45, "USER_ERROR"}
 	TableNotFound        = Code{"TABLE_NOT_FOUND", 46, "USER_ERROR"}

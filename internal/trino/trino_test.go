@@ -15,6 +15,8 @@ func TestParseType(t *testing.T) {
 		"varchar(25)":                  `{"rawType":"varchar","arguments":[{"kind":"LONG","value":25}]}`,
 		"timestamp(6) with time zone":  `{"rawType":"timestamp with time zone","arguments":[{"kind":"LONG","value":6}]}`,
 		"timestamp(3)":                 `{"rawType":"timestamp","arguments":[{"kind":"LONG","value":3}]}`,
+		"interval day to second":       `{"rawType":"interval day to second","arguments":[]}`,
+		"interval year to month":       `{"rawType":"interval year to month","arguments":[]}`,
 		"array(varchar)":               `{"rawType":"array","arguments":[{"kind":"TYPE","value":{"rawType":"varchar","arguments":[]}}]}`,
 		"map(varchar, double)":         `{"rawType":"map","arguments":[{"kind":"TYPE","value":{"rawType":"varchar","arguments":[]}},{"kind":"TYPE","value":{"rawType":"double","arguments":[]}}]}`,
 		`row(a bigint, "b c" varchar)`: `{"rawType":"row","arguments":[{"kind":"NAMED_TYPE","value":{"fieldName":{"name":"a"},"typeSignature":{"rawType":"bigint","arguments":[]}}},{"kind":"NAMED_TYPE","value":{"fieldName":{"name":"b c"},"typeSignature":{"rawType":"varchar","arguments":[]}}}]}`,

@@ -175,8 +175,16 @@ func (p *typeParser) parse(depth int) (TypeSignature, error) {
 	if name == "" {
 		return TypeSignature{}, fmt.Errorf("trino: missing type name at offset %d of %q", p.i, p.s)
 	}
-	if name == "double" {
+	switch name {
+	case "double":
 		p.peekWords("precision") // "double precision" is double
+	case "interval":
+		switch {
+		case p.peekWords("day", "to", "second"):
+			name = "interval day to second"
+		case p.peekWords("year", "to", "month"):
+			name = "interval year to month"
+		}
 	}
 	t := TypeSignature{RawType: name, Arguments: []TypeArgument{}}
 	p.space()
