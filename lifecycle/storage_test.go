@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -201,5 +202,44 @@ func TestLimiter(t *testing.T) {
 	l2.tokens = 0
 	if err := l2.wait(ctx); err == nil {
 		t.Error("wait on a cancelled context succeeded")
+	}
+}
+
+// TestMultipartCopy: objects above the single-copy limit (5 GB on S3,
+// lowered here) are copied in parts, keeping bytes and metadata.
+func TestMultipartCopy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := s3test.Start(t, "lake")
+	c := srv.Client(t)
+	body := make([]byte, 11<<20+123)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	const key = "w/t/data/p=1/big file.parquet"
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String(key), Body: bytes.NewReader(body),
+		Metadata: map[string]string{"writer": "meridian"}}); err != nil {
+		t.Fatal(err)
+	}
+	st := NewS3Store(c)
+	st.singleCopy, st.partSize = 1<<20, 5<<20 // three parts
+	if err := st.Copy(ctx, "lake", key, StandardIA); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := st.Get(ctx, "lake", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, body) {
+		t.Errorf("after multipart copy: %d bytes (want %d), equal=%v, %v", len(got), len(body), bytes.Equal(got, body), err)
+	}
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String(key)})
+	if err != nil || h.Metadata["writer"] != "meridian" || !strings.HasSuffix(aws.ToString(h.ETag), `-3"`) {
+		t.Errorf("head after multipart copy: metadata %v etag %s, %v; want metadata kept and a 3-part ETag", h.Metadata, aws.ToString(h.ETag), err)
+	}
+	if _, err := st.Head(ctx, "lake", "w/t/missing"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Head(missing) = %v, want ErrNotFound", err)
 	}
 }
