@@ -112,6 +112,10 @@ type Options struct {
 	// Columns, when set, returns a table's column names; it makes column
 	// attribution exact where the text alone is ambiguous.
 	Columns func(table string) ([]string, bool)
+	// Prepared are the client's prepared statements (name → text, from
+	// X-Trino-Prepared-Statement): EXECUTE name is analysed as the text it
+	// runs. Without it EXECUTE name is opaque.
+	Prepared map[string]string
 }
 
 // Analyze parses src and analyses it. When parsing fails it falls back to a

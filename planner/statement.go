@@ -78,10 +78,15 @@ func (an *analyzer) statement(a *Analysis, stmt sql.Statement) {
 		an.statement(inner, s.Stmt)
 		a.Inner, a.Output = inner.Kind, inner.Output
 	case *sql.Execute:
-		an.addOpaque("EXECUTE " + s.Name.Norm() + " runs a prepared statement whose text is not in this statement; send the prepared statement header so it can be checked")
 		for _, x := range s.Using {
 			an.expr(x, top, nil)
 		}
+		text, ok := an.prepared(s.Name)
+		if !ok {
+			an.addOpaque("EXECUTE " + s.Name.Norm() + " runs a prepared statement whose text is not in this statement; send the prepared statement header so it can be checked")
+			return
+		}
+		an.unwrap(a, text, "EXECUTE of a prepared statement")
 	case *sql.ExecuteImmediate:
 		an.executeImmediate(a, s)
 	case *sql.Describe:
@@ -173,17 +178,38 @@ func (an *analyzer) executeImmediate(a *Analysis, s *sql.ExecuteImmediate) {
 		an.addOpaque("EXECUTE IMMEDIATE of an expression: the statement it runs is not in the text")
 		return
 	}
+	an.unwrap(a, lit.Value, "EXECUTE IMMEDIATE")
+}
+
+// prepared returns the text of the prepared statement name, as the client
+// sent it in X-Trino-Prepared-Statement (names compare case-insensitively
+// unless quoted, as Trino's do).
+func (an *analyzer) prepared(name *sql.Ident) (string, bool) {
+	if text, ok := an.opts.Prepared[name.Name]; ok {
+		return text, true
+	}
+	for k, text := range an.opts.Prepared {
+		if !name.Quoted && strings.EqualFold(k, name.Name) {
+			return text, true
+		}
+	}
+	return "", false
+}
+
+// unwrap analyses text, which the statement runs (EXECUTE IMMEDIATE,
+// EXECUTE of a prepared statement), as part of a.
+func (an *analyzer) unwrap(a *Analysis, text, what string) {
 	if an.depth >= maxUnwrap {
-		an.addOpaque("EXECUTE IMMEDIATE nested too deeply to check")
+		an.addOpaque(what + " nested too deeply to check")
 		return
 	}
 	an.depth++
 	defer func() { an.depth-- }()
-	inner, err := an.opts.Parser.Parse(lit.Value)
+	inner, err := an.opts.Parser.Parse(text)
 	if err != nil {
 		// What would run cannot be parsed: read it conservatively.
 		an.mode = ModeConservative
-		c := Conservative(lit.Value, an.session)
+		c := Conservative(text, an.session)
 		for _, t := range c.Tables {
 			an.tables[tableKey{t.Name, t.Access}] = t
 			an.addColumn(t.Name, "*")

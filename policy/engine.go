@@ -33,7 +33,12 @@ type Compiled struct {
 	store    storage.Store
 	query    rego.PreparedEvalQuery
 	cache    *decisionCache // nil: decisions are not cached
+	version  int64          // the stored version id; 0 when not from a registry
 }
+
+// Version is the stored policy version id this was compiled from (0 when it
+// was compiled outside a registry).
+func (c *Compiled) Version() int64 { return c.version }
 
 // Compile compiles the pack's rules (not its tests) and prepares the
 // decision query once. It fails with a *PackError naming file, line and
@@ -112,6 +117,14 @@ func (e *Engine) Active() *Compiled { return e.active.Load() }
 // a client may see).
 func (e *Engine) Decide(ctx context.Context, in *Input) (Decision, error) {
 	return e.active.Load().Decide(ctx, in, e.timeout)
+}
+
+// DecideVersion is Decide, also returning the id of the version that
+// decided, for the decision record.
+func (e *Engine) DecideVersion(ctx context.Context, in *Input) (Decision, int64, error) {
+	c := e.active.Load()
+	d, err := c.Decide(ctx, in, e.timeout)
+	return d, c.version, err
 }
 
 // Decide decides in with this version, within timeout: from the decision

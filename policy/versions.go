@@ -268,7 +268,12 @@ func (r *Registry) compiled(ctx context.Context, id int64) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Compile(ctx, p)
+	c, err := Compile(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	c.version = id
+	return c, nil
 }
 
 func (r *Registry) version(ctx context.Context, id int64) (Version, error) {
@@ -336,4 +341,47 @@ func (r *Registry) activations(ctx context.Context, limit int) ([]Activation, er
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// Refresh makes the engine serve the version active in the state store, if
+// another process (the CLI, another replica) activated one since. It
+// returns whether the engine changed.
+func (r *Registry) Refresh(ctx context.Context) (bool, error) {
+	id, err := r.activeID(ctx)
+	if err != nil {
+		return false, err
+	}
+	if r.engine.Active().version == id {
+		return false, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.engine.Active().version == id {
+		return false, nil
+	}
+	c, err := r.compiled(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("policy: the active version %d does not compile here: %w", id, err)
+	}
+	r.engine.Swap(c)
+	return true, nil
+}
+
+// Watch calls Refresh every interval until ctx ends, reporting each change
+// or failure to report (which may be nil). The engine keeps serving its
+// version when a refresh fails.
+func (r *Registry) Watch(ctx context.Context, interval time.Duration, report func(changed bool, err error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			changed, err := r.Refresh(ctx)
+			if report != nil && (changed || err != nil) {
+				report(changed, err)
+			}
+		}
+	}
 }

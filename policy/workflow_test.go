@@ -308,3 +308,58 @@ func TestDecisionQueries(t *testing.T) {
 		t.Errorf("purged records still indexed by table: %v", got)
 	}
 }
+
+// TestRefreshFollowsOtherProcesses: a version activated by another process
+// sharing the state store (the CLI, another replica) is served after
+// Refresh; the version id of each decision is reported.
+func TestRefreshFollowsOtherProcesses(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() *policy.Registry {
+		db, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "state.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		shipped, err := policy.LoadFS(policies.FS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg, err := policy.OpenRegistry(ctx, db, shipped, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reg
+	}
+	server, cli := open(), open()
+	in := fiveTables(t)
+	in.Subject.User = "blocked-user"
+	d, v1, err := server.Engine().DecideVersion(ctx, in)
+	if err != nil || !d.Allow || v1 == 0 {
+		t.Fatalf("before: %+v version %d, %v", d, v1, err)
+	}
+	v, err := cli.Push(ctx, stricter(t, []string{"blocked-user"}), "dora", "block one user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Activate(ctx, v.ID, "dora"); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := server.Refresh(ctx); err != nil || !changed {
+		t.Fatalf("Refresh = %v, %v; want a change", changed, err)
+	}
+	d, v2, _ := server.Engine().DecideVersion(ctx, in)
+	if d.Allow || v2 != v.ID {
+		t.Fatalf("after refresh: %+v by version %d; want a deny by version %d", d, v2, v.ID)
+	}
+	if changed, _ := server.Refresh(ctx); changed {
+		t.Error("a second Refresh changed the engine again")
+	}
+	if _, err := cli.Rollback(ctx, "dora"); err != nil {
+		t.Fatal(err)
+	}
+	server.Refresh(ctx)
+	if d, v3, _ := server.Engine().DecideVersion(ctx, in); !d.Allow || v3 != v1 {
+		t.Fatalf("after rollback: %+v by version %d; want an allow by %d", d, v3, v1)
+	}
+}
