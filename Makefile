@@ -16,6 +16,7 @@ all: build
 ## build: compile the binaries into bin/
 build:
 	$(GO) build -o $(BIN)/meridian ./cmd/meridian
+	$(GO) build -o $(BIN)/meridian-engine ./cmd/meridian-engine
 
 ## test: lint, every test, and a short fuzz run of the SQL parser
 test: lint unit fuzz
@@ -42,7 +43,7 @@ fuzz:
 
 ## bench: benchmarks with allocations (parse + analysis over the corpus)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/... ./catalog/... ./policy/...
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/... ./catalog/... ./policy/... ./engine/...
 
 ## lint: formatting and vet
 lint:
