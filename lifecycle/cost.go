@@ -108,16 +108,22 @@ type ClassCost struct {
 }
 
 // Total is the class's monthly cost.
-func (c ClassCost) Total() Money { return c.Storage + c.Overhead + c.Monitoring + c.Retrieval }
+func (c ClassCost) Total() Money {
+	return c.Storage.plus(c.Overhead).plus(c.Monitoring).plus(c.Retrieval)
+}
 
 func (c *ClassCost) addCost(o ClassCost) {
 	c.Objects = satAdd(c.Objects, o.Objects)
 	c.Bytes = satAdd(c.Bytes, o.Bytes)
-	c.Storage += o.Storage
-	c.Overhead += o.Overhead
-	c.Monitoring += o.Monitoring
-	c.Retrieval += o.Retrieval
+	c.Storage = c.Storage.plus(o.Storage)
+	c.Overhead = c.Overhead.plus(o.Overhead)
+	c.Monitoring = c.Monitoring.plus(o.Monitoring)
+	c.Retrieval = c.Retrieval.plus(o.Retrieval)
 }
+
+// plus adds non-negative amounts, saturating at the largest Money rather
+// than wrapping to a negative bill.
+func (m Money) plus(o Money) Money { return Money(satAdd(int64(m), int64(o))) }
 
 // Pricer prices groups with one region's prices.
 type Pricer struct {
@@ -174,7 +180,7 @@ func (p *Pricer) Monthly(g Group, c StorageClass, u Usage) ClassCost {
 		case u.SinceAccess >= 30*day:
 			tier = cp.InfrequentGBMonth
 		}
-		out.Storage = p.gbMonth(g.SmallBytes, cp.StorageGBMonth) + p.gbMonth(monitored, tier)
+		out.Storage = p.gbMonth(g.SmallBytes, cp.StorageGBMonth).plus(p.gbMonth(monitored, tier))
 		out.Monitoring = mulDiv(g.Objects-g.SmallObjects, int64(cp.MonitoringPer1000), 1000)
 	case c.minBillable():
 		out.Storage = p.gbMonth(g.Bytes, cp.StorageGBMonth)
@@ -183,8 +189,8 @@ func (p *Pricer) Monthly(g Group, c StorageClass, u Usage) ClassCost {
 	case c.Archive():
 		out.Storage = p.gbMonth(g.Bytes, cp.StorageGBMonth)
 		std := p.region.Classes[Standard].StorageGBMonth
-		out.Overhead = p.gbMonth(satMul(g.Objects, archiveClassOverhead), cp.StorageGBMonth) +
-			p.gbMonth(satMul(g.Objects, archiveStandardOverhead), std)
+		out.Overhead = p.gbMonth(satMul(g.Objects, archiveClassOverhead), cp.StorageGBMonth).
+			plus(p.gbMonth(satMul(g.Objects, archiveStandardOverhead), std))
 	default:
 		out.Storage = p.gbMonth(g.Bytes, cp.StorageGBMonth)
 	}
@@ -246,7 +252,7 @@ type Projection struct {
 func (p Projection) Total() Money {
 	var t Money
 	for _, c := range p.Classes {
-		t += c.Total()
+		t = t.plus(c.Total())
 	}
 	return t
 }

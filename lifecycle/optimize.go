@@ -215,7 +215,7 @@ type Action struct {
 }
 
 // OneTime is the action's one-time charges.
-func (a Action) OneTime() Money { return a.Transition + a.EarlyDeletion + a.ShortLife }
+func (a Action) OneTime() Money { return a.Transition.plus(a.EarlyDeletion).plus(a.ShortLife) }
 
 // Optimizer chooses storage classes.
 type Optimizer struct {
@@ -343,7 +343,7 @@ func (o *Optimizer) choose(ctx context.Context, g Group, hist AccessHistory, now
 		if hasRetention && !pastRetention {
 			a.ShortLife = p.ShortLifePenalty(g, t, retention-dataAge)
 		}
-		amortised := after.Total() + (a.OneTime()+Money(horizon)-1)/Money(horizon)
+		amortised := after.Total().plus(ceilDiv(a.OneTime(), horizon))
 		if amortised >= bestAmortised {
 			continue
 		}
@@ -390,7 +390,7 @@ func (o *Optimizer) settle(b RegionBudget, cs []*choice) RegionPlan {
 	rp := RegionPlan{Region: b.Region, PriceRegion: b.PriceRegion, Budget: b.Monthly}
 	var moves []*choice
 	for _, c := range cs {
-		rp.Current += c.stay.Total()
+		rp.Current = rp.Current.plus(c.stay.Total())
 		if c.to != c.g.Class {
 			moves = append(moves, c)
 		}
@@ -418,21 +418,30 @@ func (o *Optimizer) settle(b RegionBudget, cs []*choice) RegionPlan {
 		addClass(before, c.stay)
 		if c.moved {
 			addClass(after, c.after)
-			rp.OneTime += c.action.OneTime()
+			rp.OneTime = rp.OneTime.plus(c.action.OneTime())
 		} else {
 			addClass(after, c.stay)
 		}
 	}
 	rp.Before, rp.After = classList(before), classList(after)
 	for _, cc := range rp.After {
-		rp.Steady += cc.Total()
+		rp.Steady = rp.Steady.plus(cc.Total())
 	}
-	rp.Projected = rp.Steady + (rp.OneTime+horizon-1)/horizon
+	rp.Projected = rp.Steady.plus(ceilDiv(rp.OneTime, int64(horizon)))
 	rp.MeetsBudget = rp.Projected <= b.Monthly
 	if !rp.MeetsBudget {
 		rp.Shortfall = rp.Projected - b.Monthly
 	}
 	return rp
+}
+
+// ceilDiv spreads a non-negative amount over n months, rounding up.
+func ceilDiv(m Money, n int64) Money {
+	q := m / Money(n)
+	if m%Money(n) != 0 {
+		q++
+	}
+	return q
 }
 
 // cmpProducts compares a*b with c*d for non-negative amounts, exactly.
