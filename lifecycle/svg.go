@@ -50,7 +50,7 @@ func WriteSVG(w io.Writer, rr RegionReport) error {
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n",
 		svgWidth, svgHeight, svgWidth, svgHeight)
 	p(`<title>%s</title>`+"\n", esc(fmt.Sprintf("Region %s: projected monthly storage cost by class", rr.Region)))
-	p(`<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
+	p(`<rect width="100%%" height="100%%" fill="#ffffff"/>` + "\n")
 	p(`<text x="%d" y="22" font-size="14" font-weight="bold">%s</text>`+"\n", plotLeft,
 		esc(fmt.Sprintf("%s: monthly cost by storage class, budget %s", rr.Region, rr.Budget)))
 
