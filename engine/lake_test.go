@@ -185,6 +185,7 @@ func TestNames(t *testing.T) {
 		{"20\n", "SELECT id FROM v"},
 		{"y\n", "SELECT name FROM t WHERE id = ?"},
 		{"3\n", "SELECT 7 / 2"},
+		{"bigint|3\n", "SELECT typeof(sum(id)), sum(id) FROM t"},
 	}
 	for _, tc := range ok {
 		if got := flat(mustRun(t, l, conn, tc.sql, usSession, "2")); got != tc.name {

@@ -52,6 +52,42 @@ func TestTPCH(t *testing.T) {
 			results[filepath.Base(k)] = rows
 		})
 	}
+	t.Run("partition pruning", func(t *testing.T) {
+		// us.bookings is partitioned by day(check_in): a predicate on the
+		// day reads only that day's files and counts the same rows.
+		top := mustRun(t, l, conn, "SELECT check_in, count(*) FROM iceberg.us.bookings GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1", Session{})
+		day, n := top[0][0], top[0][1]
+		files := func(q string) int {
+			c, err := l.Compile(context.Background(), conn, q, Session{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Release()
+			return strings.Count(c.SQL, ".parquet'")
+		}
+		all := files("SELECT count(*) FROM iceberg.us.bookings")
+		for _, q := range []string{
+			"SELECT count(*) FROM iceberg.us.bookings WHERE check_in = DATE '" + day + "'",
+			"SELECT count(*) FROM iceberg.us.bookings b WHERE DATE '" + day + "' = b.check_in AND nights > 0",
+			"SELECT count(*) FROM iceberg.us.bookings WHERE check_in IN (DATE '" + day + "', DATE '1900-01-01')",
+			"SELECT count(*) FROM iceberg.us.bookings WHERE check_in BETWEEN DATE '" + day + "' AND DATE '" + day + "'",
+		} {
+			if got := files(q); got == 0 || got >= all || got > 2 {
+				t.Errorf("%s reads %d files of %d", q, got, all)
+			}
+			if got := mustRun(t, l, conn, q, Session{}); got[0][0] != n {
+				t.Errorf("%s = %s, want %s", q, got[0][0], n)
+			}
+		}
+		// Not a simple predicate on the column: no pruning, same answer.
+		q := "SELECT count(*) FROM iceberg.us.bookings WHERE CAST(check_in AS varchar) = '" + day + "'"
+		if got := files(q); got != all {
+			t.Errorf("%s reads %d files, want all %d", q, got, all)
+		}
+		if got := mustRun(t, l, conn, q, Session{}); got[0][0] != n {
+			t.Errorf("%s = %s, want %s", q, got[0][0], n)
+		}
+	})
 	cfg := tpch.Config{Scale: 0.01}
 	t.Run("q01 answer", func(t *testing.T) {
 		want, err := tpch.Q1(cfg)

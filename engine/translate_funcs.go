@@ -182,6 +182,16 @@ func (c *compiler) call(x *ast.Call) {
 			c.w("))")
 			return
 		}
+	case "sum":
+		// Trino sums integers as bigint; DuckDB as a 128-bit integer.
+		if len(x.Args) == 1 && !x.Distinct && c.isInteger(x.Args[0]) {
+			c.w("CAST(sum(")
+			c.expr(x.Args[0])
+			c.w(")")
+			c.callSuffix(x)
+			c.w(" AS BIGINT)")
+			return
+		}
 	case "count":
 		if len(x.Args) == 0 {
 			c.w("count(*)")
@@ -306,4 +316,28 @@ func (c *compiler) typeName(t *ast.Type) string {
 	}
 	c.unsupported(t.Position(), "type "+t.Name)
 	return "VARCHAR"
+}
+
+// isInteger reports whether x is known to be of an integer type.
+func (c *compiler) isInteger(x ast.Expr) bool {
+	switch x := x.(type) {
+	case *ast.Name:
+		t := c.columnType(x)
+		return t == "int" || t == "long"
+	case *ast.Literal:
+		return x.Kind == ast.LitNumber && !strings.ContainsAny(x.Value, ".eE")
+	case *ast.Cast:
+		switch x.Typ.Name {
+		case "tinyint", "smallint", "integer", "int", "bigint":
+			return true
+		}
+	case *ast.Unary:
+		return x.Op == "-" && c.isInteger(x.X)
+	case *ast.Binary:
+		switch x.Op {
+		case "+", "-", "*", "%":
+			return c.isInteger(x.L) && c.isInteger(x.R)
+		}
+	}
+	return false
 }

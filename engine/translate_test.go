@@ -69,6 +69,8 @@ func TestTranslate(t *testing.T) {
 			`SELECT ((41) + 1) AS "_col0"`, "42"},
 		{"current user", "SELECT current_user",
 			`SELECT 'alice' AS "_col0"`, "alice"},
+		{"sums of integers are bigint", "SELECT typeof(sum(x)), sum(x) FROM (VALUES 1, 2) t(x)",
+			`SELECT lower(typeof(sum("x"))) AS "_col0", sum("x") AS "_col1" FROM (VALUES (1), (2)) AS "t"("x")`, "hugeint|3"},
 		{"typed literals", "SELECT TIMESTAMP '2020-01-02 03:04:05', DOUBLE '1.5', typeof(REAL '1')",
 			`SELECT TIMESTAMP '2020-01-02 03:04:05' AS "_col0", CAST('1.5' AS DOUBLE) AS "_col1", lower(typeof(CAST('1' AS FLOAT))) AS "_col2"`, "2020-01-02 03:04:05|1.5|float"},
 	}
