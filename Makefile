@@ -43,7 +43,7 @@ fuzz:
 
 ## bench: benchmarks with allocations (parse + analysis over the corpus)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/... ./catalog/... ./policy/... ./engine/...
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/... ./catalog/... ./policy/... ./engine/... ./lifecycle/...
 
 ## lint: formatting and vet
 lint:
