@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	dbsql "database/sql"
 	"math/big"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -86,6 +88,58 @@ func TestTPCH(t *testing.T) {
 		}
 		if got := mustRun(t, l, conn, q, Session{}); got[0][0] != n {
 			t.Errorf("%s = %s, want %s", q, got[0][0], n)
+		}
+	})
+	t.Run("through trino-go-client", func(t *testing.T) {
+		// The same queries through the engine's Trino protocol server and
+		// the real client: every query returns rows, q6 its exact answer.
+		e, err := New(Config{Region: "us", Allowed: l.cfg.Allowed, CacheDir: l.cfg.CacheDir, Threads: 2}, cat, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(e)
+		t.Cleanup(func() { srv.Close(); e.Close() })
+		db, err := dbsql.Open("trino", strings.Replace(srv.URL, "http://", "http://alice@", 1)+"?source=tpch-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, k := range keys {
+			rows, err := db.QueryContext(context.Background(), stmts[k])
+			if err != nil {
+				t.Errorf("%s: %v", k, err)
+				continue
+			}
+			cols, _ := rows.Columns()
+			var got [][]string
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+				row := make([]string, len(vals))
+				for i, v := range vals {
+					row[i] = cell(v)
+				}
+				got = append(got, row)
+			}
+			if err := rows.Err(); err != nil {
+				t.Errorf("%s: %v", k, err)
+			}
+			rows.Close()
+			if len(got) != len(results[filepath.Base(k)]) {
+				t.Errorf("%s: %d rows through the client, %d through Compile", k, len(got), len(results[filepath.Base(k)]))
+			}
+			if filepath.Base(k) == "q06.sql" {
+				want, _ := tpch.Q6(tpch.Config{Scale: 0.01})
+				if len(got) != 1 || got[0][0] != want.FloatString(4) {
+					t.Errorf("q06 through the client = %v, want %s", got, want.FloatString(4))
+				}
+			}
 		}
 	})
 	cfg := tpch.Config{Scale: 0.01}
