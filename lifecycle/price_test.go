@@ -99,3 +99,36 @@ func TestParsePriceTable(t *testing.T) {
 		t.Errorf("DefaultPrices invalid: %v", err)
 	}
 }
+
+// FuzzParseMoney: no panic, and what parses prints back to the same value.
+func FuzzParseMoney(f *testing.F) {
+	for _, s := range []string{"0.023", "0.00099", "1785000", "$12.5", "-1.25", ".5", "1e3", "9223372036.854775807"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMoney(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseMoney(m.Exact())
+		if err != nil || back != m {
+			t.Errorf("ParseMoney(%q) = %d; Exact %q reparses to %d, %v", s, m, m.Exact(), back, err)
+		}
+	})
+}
+
+// FuzzParsePriceTable: configuration is untrusted input; no panic, and an
+// accepted table validates.
+func FuzzParsePriceTable(f *testing.F) {
+	f.Add([]byte("version: x\nbytes_per_gb: 1000000000"))
+	f.Add([]byte(`{"version":"x","regions":{}}`))
+	f.Add([]byte("version: x\nregions:\n  us-east-1:\n    classes:\n      STANDARD: {storage_gb_month: 0.02}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pt, err := ParsePriceTable(data, DefaultPrices())
+		if err == nil {
+			if verr := pt.Validate(); verr != nil {
+				t.Errorf("accepted table fails Validate: %v", verr)
+			}
+		}
+	})
+}
