@@ -129,7 +129,6 @@ func (m Money) plus(o Money) Money { return Money(satAdd(int64(m), int64(o))) }
 type Pricer struct {
 	region     RegionPrices
 	bytesPerGB int64
-	version    string
 }
 
 // NewPricer returns the pricer for region of t.
@@ -141,7 +140,7 @@ func NewPricer(t PriceTable, region string) (*Pricer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pricer{region: rp, bytesPerGB: t.BytesPerGB, version: t.Version}, nil
+	return &Pricer{region: rp, bytesPerGB: t.BytesPerGB}, nil
 }
 
 // gbMonth prices bytes for a month at perGB.

@@ -32,6 +32,11 @@ import (
 //     duration records an early-deletion charge for the remaining days;
 //     copies and restores record their request and retrieval charges.
 //
+// The class changes only after the server's copy succeeded: a process
+// killed between the two leaves the object in its old class, as if the
+// copy had not completed, and a rerun that checks the class before copying
+// (doc.go) copies it once more and converges.
+//
 // It is a test double for storage-class behaviour only; against AWS the
 // plain S3Store is used, and code taking an [ObjectStore] must not know
 // which it has.
@@ -110,6 +115,16 @@ func (s *SimulatedStorageClasses) state(ctx context.Context, o Object) (simState
 	return st, nil
 }
 
+// lookup heads the object on the server and reads its simulated state.
+func (s *SimulatedStorageClasses) lookup(ctx context.Context, bucket, key string) (Object, simState, error) {
+	o, err := s.inner.Head(ctx, bucket, key)
+	if err != nil {
+		return o, simState{}, err
+	}
+	st, err := s.state(ctx, o)
+	return o, st, err
+}
+
 // readable reports whether a query could read the object now.
 func (st simState) readable(now time.Time) bool {
 	return st.class.Queryable() || !st.ready.IsZero() && !now.Before(st.ready) && now.Before(st.expires)
@@ -145,11 +160,7 @@ func (s *SimulatedStorageClasses) ListPage(ctx context.Context, bucket, prefix, 
 
 // Head implements ObjectStore.
 func (s *SimulatedStorageClasses) Head(ctx context.Context, bucket, key string) (Object, error) {
-	o, err := s.inner.Head(ctx, bucket, key)
-	if err != nil {
-		return o, err
-	}
-	st, err := s.state(ctx, o)
+	o, st, err := s.lookup(ctx, bucket, key)
 	if err != nil {
 		return Object{}, err
 	}
@@ -159,11 +170,7 @@ func (s *SimulatedStorageClasses) Head(ctx context.Context, bucket, key string) 
 
 // Get implements ObjectStore: archived objects need a finished restore.
 func (s *SimulatedStorageClasses) Get(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
-	o, err := s.inner.Head(ctx, bucket, key)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.state(ctx, o)
+	_, st, err := s.lookup(ctx, bucket, key)
 	if err != nil {
 		return nil, err
 	}
@@ -179,11 +186,7 @@ func (s *SimulatedStorageClasses) Copy(ctx context.Context, bucket, key string, 
 	if !to.Known() {
 		return fmt.Errorf("copy s3://%s/%s: unknown class %q", bucket, key, to)
 	}
-	o, err := s.inner.Head(ctx, bucket, key)
-	if err != nil {
-		return err
-	}
-	st, err := s.state(ctx, o)
+	o, st, err := s.lookup(ctx, bucket, key)
 	if err != nil {
 		return err
 	}
@@ -221,14 +224,10 @@ func (s *SimulatedStorageClasses) Tag(ctx context.Context, bucket, key string, t
 
 // Delete implements ObjectStore, charging an early deletion.
 func (s *SimulatedStorageClasses) Delete(ctx context.Context, bucket, key string) error {
-	o, err := s.inner.Head(ctx, bucket, key)
+	o, st, err := s.lookup(ctx, bucket, key)
 	if errors.Is(err, ErrNotFound) {
 		return s.inner.Delete(ctx, bucket, key) // S3 deletes of missing keys succeed
 	}
-	if err != nil {
-		return err
-	}
-	st, err := s.state(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -257,11 +256,7 @@ func (s *SimulatedStorageClasses) Restore(ctx context.Context, bucket, key strin
 	if days < 1 || days > maxRestoreDays {
 		return fmt.Errorf("restore s3://%s/%s: days %d: want 1 to %d", bucket, key, days, maxRestoreDays)
 	}
-	o, err := s.inner.Head(ctx, bucket, key)
-	if err != nil {
-		return err
-	}
-	st, err := s.state(ctx, o)
+	o, st, err := s.lookup(ctx, bucket, key)
 	if err != nil {
 		return err
 	}

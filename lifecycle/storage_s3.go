@@ -277,7 +277,7 @@ func retryable(err error) bool {
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
-			"RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable":
+			"RequestTimeout", "InternalError", "ServiceUnavailable":
 			return true
 		}
 	}
