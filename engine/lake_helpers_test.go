@@ -86,6 +86,11 @@ func run(ctx context.Context, l *Lake, conn *dbsql.Conn, text string, sess Sessi
 		return nil, fmt.Errorf("duckdb: %w\nSQL: %s", err, c.SQL)
 	}
 	defer rows.Close()
+	return collect(rows)
+}
+
+// collect reads every row as text.
+func collect(rows *dbsql.Rows) ([][]string, error) {
 	cols, err := rows.Columns()
 	if err != nil {
 		return nil, err

@@ -453,6 +453,10 @@ func (c *compiler) scanTable(info *catalog.TableInfo, t *ast.Table, filter icebe
 			return "", withPos(trino.Errorf(trino.GenericInternalError, "cannot read the data files of %s: %v", info.Ref, err), p)
 		}
 	}
+	// Columns are matched by name, not by Iceberg field ID: right for
+	// tables whose columns were added or dropped, wrong for a renamed
+	// column (its old files would read as NULL). DuckDB's read_parquet
+	// cannot map field IDs here; a renamed table needs the Arrow path.
 	var b strings.Builder
 	b.WriteString("(SELECT ")
 	for i, f := range cols {

@@ -110,24 +110,8 @@ func TestTPCH(t *testing.T) {
 				t.Errorf("%s: %v", k, err)
 				continue
 			}
-			cols, _ := rows.Columns()
-			var got [][]string
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatalf("%s: %v", k, err)
-				}
-				row := make([]string, len(vals))
-				for i, v := range vals {
-					row[i] = cell(v)
-				}
-				got = append(got, row)
-			}
-			if err := rows.Err(); err != nil {
+			got, err := collect(rows)
+			if err != nil {
 				t.Errorf("%s: %v", k, err)
 			}
 			rows.Close()

@@ -537,30 +537,25 @@ func (c *compiler) qualify(n *ast.QualifiedName) (catalog.TableRef, error) {
 		parts[i] = p.Norm()
 	}
 	pos := n.Position()
-	at := func(e *trino.Error) error {
-		if pos.Line > 0 {
-			return e.At(pos.Line, pos.Column)
-		}
-		return e
+	at := func(e *trino.Error) error { return withPos(e, pos) }
+	if len(parts) > 3 {
+		return catalog.TableRef{}, at(trino.Errorf(trino.SyntaxError, "Too many dots in table name: %s", n.String()))
 	}
-	switch len(parts) {
-	case 1:
-		if c.catalog == "" {
-			return catalog.TableRef{}, at(trino.Errorf(trino.MissingCatalogName, "Catalog must be specified when session catalog is not set"))
-		}
-		if c.schema == "" {
-			return catalog.TableRef{}, at(trino.Errorf(trino.MissingSchemaName, "Schema must be specified when session schema is not set"))
-		}
-		return catalog.TableRef{Catalog: c.catalog, Schema: c.schema, Table: parts[0]}, nil
-	case 2:
-		if c.catalog == "" {
-			return catalog.TableRef{}, at(trino.Errorf(trino.MissingCatalogName, "Catalog must be specified when session catalog is not set"))
-		}
-		return catalog.TableRef{Catalog: c.catalog, Schema: parts[0], Table: parts[1]}, nil
-	case 3:
-		return catalog.TableRef{Catalog: parts[0], Schema: parts[1], Table: parts[2]}, nil
+	ref := catalog.TableRef{Catalog: c.catalog, Schema: c.schema}
+	if len(parts) == 3 {
+		ref.Catalog = parts[0]
 	}
-	return catalog.TableRef{}, at(trino.Errorf(trino.SyntaxError, "Too many dots in table name: %s", n.String()))
+	if len(parts) >= 2 {
+		ref.Schema = parts[len(parts)-2]
+	}
+	ref.Table = parts[len(parts)-1]
+	if ref.Catalog == "" {
+		return catalog.TableRef{}, at(trino.Errorf(trino.MissingCatalogName, "Catalog must be specified when session catalog is not set"))
+	}
+	if ref.Schema == "" {
+		return catalog.TableRef{}, at(trino.Errorf(trino.MissingSchemaName, "Schema must be specified when session schema is not set"))
+	}
+	return ref, nil
 }
 
 // resolveTable qualifies and resolves t through the catalog, caching the
