@@ -278,3 +278,24 @@ func TestCacheEviction(t *testing.T) {
 		t.Errorf("evicted file still there: %v", err)
 	}
 }
+
+// TestRenamedColumn: after a column is renamed, files written under the old
+// name are read by field ID (through iceberg-go), so its values survive.
+func TestRenamedColumn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cat := testCatalog(t, dir, catalog.S3Config{})
+	tbl := createSmall(t, cat, "us", "renamed", warehouse(dir, "us", "us", "renamed"), nil, map[int64]string{1: "old"})
+	txn := tbl.NewTransaction()
+	if err := txn.UpdateSchema(true, false).RenameColumn([]string{"name"}, "label").Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := txn.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cat.Invalidate(catalog.TableRef{Catalog: "iceberg", Schema: "us", Table: "renamed"})
+	l := regionLake(t, cat, dir, "us")
+	if got := flat(mustRun(t, l, duckConn(t), "SELECT id, label FROM renamed", usSession)); got != "1|old\n" {
+		t.Errorf("renamed column = %q, want 1|old", got)
+	}
+}

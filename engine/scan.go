@@ -439,9 +439,10 @@ func (c *compiler) scanTable(info *catalog.TableInfo, t *ast.Table, filter icebe
 		return emptyRelation(cols)
 	}
 	var paths []string
-	if deletes {
-		// Delete files are applied by iceberg-go's reader; DuckDB reads
-		// the surviving rows from a local Parquet file.
+	if deletes || renamed(tbl, cols) {
+		// Delete files are applied, and renamed columns found by field ID,
+		// by iceberg-go's reader; DuckDB reads its rows from a local
+		// Parquet file.
 		f, err := c.materialise(scan, tasks, info.Ref)
 		if err != nil {
 			return "", withPos(trino.Errorf(trino.GenericInternalError, "cannot read %s: %v", info.Ref, err), p)
@@ -453,10 +454,9 @@ func (c *compiler) scanTable(info *catalog.TableInfo, t *ast.Table, filter icebe
 			return "", withPos(trino.Errorf(trino.GenericInternalError, "cannot read the data files of %s: %v", info.Ref, err), p)
 		}
 	}
-	// Columns are matched by name, not by Iceberg field ID: right for
-	// tables whose columns were added or dropped, wrong for a renamed
-	// column (its old files would read as NULL). DuckDB's read_parquet
-	// cannot map field IDs here; a renamed table needs the Arrow path.
+	// read_parquet matches columns by name, not by Iceberg field ID: right
+	// for columns added or dropped; tables with a renamed column took the
+	// Arrow path above.
 	var b strings.Builder
 	b.WriteString("(SELECT ")
 	for i, f := range cols {
@@ -477,6 +477,19 @@ func (c *compiler) scanTable(info *catalog.TableInfo, t *ast.Table, filter icebe
 	}
 	b.WriteString("], union_by_name = true))")
 	return b.String(), nil
+}
+
+// renamed reports whether a column of cols had another name in any of the
+// table's schemas, so that older files hold it under that name.
+func renamed(tbl *table.Table, cols []iceberg.NestedField) bool {
+	for _, sc := range tbl.Metadata().Schemas() {
+		for _, c := range cols {
+			if f, ok := sc.FindFieldByID(c.ID); ok && f.Name != c.Name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // emptyRelation has the table's columns and no rows.
