@@ -51,19 +51,11 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## run: build Meridian, create the demo lake if missing, and show what Meridian sees
-## (the Trino-protocol proxy and regional engines arrive with `serve`)
+## run: build, create the demo lake if missing, and start engines for eu, us and apac and
+## Meridian on 127.0.0.1:8080 (development mode) and 127.0.0.1:8443 (TLS, passwords); Ctrl-C stops
 run: build
 	@test -f $(DEMO_DIR)/catalog.db || $(BIN)/meridian demo init --dir $(DEMO_DIR)
-	@echo '--- The demo lake (meridian catalog ls eu; describe eu.bookings):'
-	@MERIDIAN_DIR=$(DEMO_DIR) $(BIN)/meridian catalog ls eu
-	@MERIDIAN_DIR=$(DEMO_DIR) $(BIN)/meridian catalog describe eu.bookings
-	@echo '--- What Meridian reads from a statement before deciding where it may run:'
-	$(BIN)/meridian plan --catalog iceberg --schema eu \
-	  "SELECT country, count(*) AS guests FROM guests WHERE created_at >= TIMESTAMP '2024-01-01 00:00:00' GROUP BY country"
-	@echo '--- A statement it cannot parse is read conservatively and reported as a Trino error:'
-	@$(BIN)/meridian plan --catalog iceberg --schema eu "SELECT email FROM guests WHERE" \
-	  || echo "(exit status $$?: the statement did not parse, as intended here)"
+	$(BIN)/meridian demo up --dir $(DEMO_DIR)
 
 clean:
 	rm -rf $(BIN)

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/meridian-lake/meridian/catalog"
+	"github.com/meridian-lake/meridian/cluster"
 	"github.com/meridian-lake/meridian/internal/store"
 )
 
@@ -29,6 +30,11 @@ type Config struct {
 	Store store.Config `yaml:"store"`
 	// Policy configures policy decisions.
 	Policy PolicyConfig `yaml:"policy"`
+	// Serve configures `meridian serve`: listeners, users, keys.
+	Serve ServeConfig `yaml:"serve"`
+	// Clusters lists the regions (with their jurisdictions) and their
+	// Trino clusters.
+	Clusters cluster.Config `yaml:"clusters"`
 }
 
 // PolicyConfig configures policy decisions and their records.

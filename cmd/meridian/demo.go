@@ -61,6 +61,16 @@ type demoFlags struct {
 }
 
 func runDemo(ctx context.Context, st streams, args []string) int {
+	for i, a := range args {
+		switch a {
+		case "up", "check":
+			return runDemoUp(ctx, st, append(append([]string{}, args[:i]...), args[i:]...))
+		case "--check", "-check":
+			// meridian demo --check: run the examples against a running demo.
+			rest := append(append([]string{}, args[:i]...), args[i+1:]...)
+			return runDemoUp(ctx, st, append(rest, "check"))
+		}
+	}
 	var f demoFlags
 	fs := newFlagSet(st, "demo", "init [flags]", demoDescription)
 	fs.StringVar(&f.dir, "dir", "", "build the lake in `directory` (default $MERIDIAN_DIR or .meridian)")

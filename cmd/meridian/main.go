@@ -43,6 +43,7 @@ type command struct {
 // is a function rather than a variable because help refers back to it.
 func commands() []command {
 	return []command{
+		{"serve", "run Meridian: the Trino front door and the compliance and admin APIs", runServe},
 		{"plan", "show how a SQL statement is analysed, without running it", runPlan},
 		{"catalog", "list, describe and tag the lake's tables", runCatalog},
 		{"policy", "push, test, dry-run, activate and roll back policy versions; show decisions", runPolicy},

@@ -1,0 +1,193 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The URIs of a QueryResults document that point back at the cluster; the
+// proxy replaces them with routing-token URIs on Meridian.
+var rewrittenKeys = map[string]bool{"nextUri": true, "partialCancelUri": true, "infoUri": true}
+
+// maxURIBytes bounds a URI value the rewriter holds in memory.
+const maxURIBytes = 16 << 10
+
+// pageSummary is what the proxy learns from a page while streaming it.
+type pageSummary struct {
+	ID      string // the upstream query id
+	NextURI string // "" when the query is done
+}
+
+// rewritePage copies a QueryResults document from src to dst, replacing the
+// top-level URI fields (nextUri, partialCancelUri, infoUri) by what rewrite
+// returns for them, and everything else byte for byte. It holds at most one
+// URI in memory, never the rows: memory does not grow with the page. The
+// document is not validated beyond what finding top-level keys needs; a
+// malformed one is copied as it is.
+func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (string, error)) (pageSummary, error) {
+	var sum pageSummary
+	w := bufio.NewWriterSize(dst, 32<<10)
+	r := &pageScanner{rewrite: rewrite, sum: &sum, w: w}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if werr := r.feed(buf[:n]); werr != nil {
+				return sum, werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return sum, err
+		}
+	}
+	if r.capturing {
+		return sum, errors.New("the page ended inside a URI")
+	}
+	return sum, w.Flush()
+}
+
+// Phases of the scanner at depth 1 (inside the root object).
+const (
+	phaseKey   = iota // expecting a key
+	phaseColon        // after a key, expecting ':'
+	phaseValue        // expecting a value
+	phaseOther        // inside or after a value
+)
+
+type pageScanner struct {
+	rewrite func(key, uri string) (string, error)
+	sum     *pageSummary
+	w       *bufio.Writer
+
+	depth     int
+	inStr     bool
+	esc       bool
+	phase     int
+	keyStr    bool   // the string being read is a key at depth 1
+	key       []byte // the last key at depth 1
+	capturing bool   // inside a URI value being replaced (not yet written)
+	value     []byte
+}
+
+func (s *pageScanner) feed(b []byte) error {
+	start := 0 // b[start:i] is pending output
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if s.inStr {
+			switch {
+			case s.esc:
+				s.esc = false
+			case c == '\\':
+				s.esc = true
+			case c == '"':
+				s.inStr = false
+			}
+			if s.capturing {
+				if s.inStr {
+					if len(s.value) >= maxURIBytes {
+						return fmt.Errorf("a URI in the page is over %d bytes", maxURIBytes)
+					}
+					s.value = append(s.value, c)
+				} else if err := s.finishValue(); err != nil {
+					return err
+				}
+				start = i + 1
+				continue
+			}
+			if s.keyStr {
+				if s.inStr {
+					if len(s.key) < 64 {
+						s.key = append(s.key, c)
+					}
+				} else {
+					s.keyStr = false
+					s.phase = phaseColon
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			s.inStr = true
+			if s.depth != 1 {
+				break
+			}
+			switch s.phase {
+			case phaseKey:
+				s.keyStr, s.key = true, s.key[:0]
+			case phaseValue:
+				s.phase = phaseOther
+				if rewrittenKeys[string(s.key)] || string(s.key) == "id" {
+					// Hold the value back: write what precedes it.
+					if _, err := s.w.Write(b[start:i]); err != nil {
+						return err
+					}
+					start = i + 1
+					s.capturing, s.value = true, s.value[:0]
+				}
+			}
+		case ':':
+			if s.depth == 1 && s.phase == phaseColon {
+				s.phase = phaseValue
+			}
+		case ',':
+			if s.depth == 1 {
+				s.phase = phaseKey
+			}
+		case '{', '[':
+			if s.depth == 1 && s.phase == phaseValue {
+				s.phase = phaseOther
+			}
+			s.depth++
+			if s.depth == 1 {
+				s.phase = phaseKey
+			}
+		case '}', ']':
+			s.depth--
+		case ' ', '\t', '\n', '\r':
+		default:
+			if s.depth == 1 && s.phase == phaseValue {
+				s.phase = phaseOther // a number, true, false or null
+			}
+		}
+	}
+	_, err := s.w.Write(b[start:])
+	return err
+}
+
+// finishValue writes the held-back value, rewritten when its key asks.
+func (s *pageScanner) finishValue() error {
+	s.capturing = false
+	var v string
+	raw := make([]byte, 0, len(s.value)+2)
+	raw = append(append(append(raw, '"'), s.value...), '"')
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("a URI in the page is not a valid JSON string: %v", err)
+	}
+	key := string(s.key)
+	out := v
+	switch {
+	case key == "id":
+		s.sum.ID = v
+	default:
+		if key == "nextUri" {
+			s.sum.NextURI = v
+		}
+		var err error
+		if out, err = s.rewrite(key, v); err != nil {
+			return err
+		}
+	}
+	enc, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.Write(enc)
+	return err
+}
