@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -247,6 +248,31 @@ func TestS3Cache(t *testing.T) {
 	mustRun(t, l2, conn, "SELECT count(*) FROM remote", usSession)
 	if fetches, _ := l2.cache.stats(); fetches != 0 {
 		t.Errorf("restarted lake fetched %d files, want 0", fetches)
+	}
+	// Statements compiled at once on an empty cache share one fetch.
+	l3, err := NewLake(cat, LakeConfig{Region: "us", Allowed: []string{"s3://lake-us/"}, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			c, err := l3.Compile(context.Background(), nil, "SELECT * FROM remote", usSession, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			c.Release()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if fetches, _ := l3.cache.stats(); fetches != 1 {
+		t.Errorf("8 concurrent statements fetched %d times, want 1", fetches)
 	}
 }
 
