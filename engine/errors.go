@@ -108,7 +108,7 @@ func duckMessage(msg string) string {
 	if i := strings.Index(msg, "\nLINE "); i >= 0 {
 		msg = msg[:i]
 	}
-	if k, rest, ok := strings.Cut(msg, " Error: "); ok && !strings.Contains(k, " ") || ok && len(k) < 30 {
+	if k, rest, ok := strings.Cut(msg, " Error: "); ok && len(k) < 30 {
 		msg = rest
 	}
 	return strings.TrimSpace(msg)

@@ -180,6 +180,20 @@ func TestProtocolDelete(t *testing.T) {
 		t.Errorf("after DELETE: %s", r.Body)
 	}
 	waitFor(t, 20*time.Second, "DuckDB to stop", func() bool { return te.Executing() == 0 })
+
+	// DELETE /v1/query/{id}, which trino-go-client sends on cancel, does the same.
+	r = post(t, te, "SELECT count(*) FROM UNNEST(range(1000000)) AS a(x) CROSS JOIN UNNEST(range(1000000)) AS b(y)", nil)
+	waitFor(t, 20*time.Second, "DuckDB to run the statement", func() bool { return te.Executing() == 1 })
+	if resp, _ := do(t, "DELETE", te.url+"/v1/query/"+r.ID, "", nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE /v1/query: HTTP %d", resp.StatusCode)
+	}
+	waitFor(t, 20*time.Second, "DuckDB to stop", func() bool { return te.Executing() == 0 })
+	for r.NextURI != "" {
+		r = get(t, r.NextURI)
+	}
+	if r.Error == nil || r.Error.ErrorName != "USER_CANCELED" {
+		t.Errorf("after DELETE /v1/query: %s", r.Body)
+	}
 }
 
 // A query whose client stops asking is cancelled after ClientTimeout.

@@ -75,8 +75,12 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 		q.mu.Lock()
 		q.ended = true
 		q.mu.Unlock()
+		b := q.build(base, nil, 0, true)
+		q.mu.Lock()
+		q.last = b
+		q.mu.Unlock()
 		e.add(q)
-		writeJSON(w, nil, q.build(base, nil, 0, true))
+		writeJSON(w, nil, b)
 		e.logEnd(q)
 	}
 	switch {
