@@ -182,6 +182,18 @@ func (c *compiler) call(x *ast.Call) {
 			c.w("))")
 			return
 		}
+	case "avg":
+		// Trino averages decimal(p,s) as decimal(p,s), rounding half up;
+		// DuckDB as a double. For a decimal column the exact Trino value is
+		// computed from the sum and count.
+		if len(x.Args) == 1 && !x.Distinct && x.Filter == nil && x.Over == nil && len(x.OrderBy) == 0 {
+			if n, ok := x.Args[0].(*ast.Name); ok {
+				if p, sc, ok := decimalType(c.columnType(n)); ok {
+					c.avgDecimal(n, p, sc)
+					return
+				}
+			}
+		}
 	case "sum":
 		// Trino sums integers as bigint; DuckDB as a 128-bit integer.
 		if len(x.Args) == 1 && !x.Distinct && c.isInteger(x.Args[0]) {
@@ -340,4 +352,33 @@ func (c *compiler) isInteger(x ast.Expr) bool {
 		}
 	}
 	return false
+}
+
+// decimalType parses an Iceberg "decimal(p, s)".
+func decimalType(t string) (int, int, bool) {
+	var p, s int
+	if _, err := fmt.Sscanf(strings.ReplaceAll(t, " ", ""), "decimal(%d,%d)", &p, &s); err != nil {
+		return 0, 0, false
+	}
+	return p, s, p > 0 && p <= 38 && s >= 0 && s <= p
+}
+
+// avgDecimal prints Trino's avg of a decimal(p,s) column: the sum's unscaled
+// value divided by the count, rounded half away from zero, at scale s.
+func (c *compiler) avgDecimal(x *ast.Name, p, s int) {
+	saved := c.b.String()
+	c.b.Reset()
+	c.expr(x)
+	v := c.b.String()
+	c.b.Reset()
+	c.b.WriteString(saved)
+	unscaled := fmt.Sprintf("CAST(abs(sum(%s)) * %s AS HUGEINT)", v, "1"+strings.Repeat("0", s))
+	n := fmt.Sprintf("count(%s)", v)
+	rounded := fmt.Sprintf("sign(sum(%s)) * ((%s * 2 + %s) // (2 * %s))", v, unscaled, n, n)
+	if s == 0 {
+		c.w(fmt.Sprintf("CAST(%s AS DECIMAL(%d,0))", rounded, p))
+		return
+	}
+	unit := "0." + strings.Repeat("0", s-1) + "1"
+	c.w(fmt.Sprintf("CAST(CAST(%s AS DECIMAL(38,0)) * CAST('%s' AS DECIMAL(%d,%d)) AS DECIMAL(%d,%d))", rounded, unit, s+1, s, p, s))
 }

@@ -71,6 +71,8 @@ func TestTranslate(t *testing.T) {
 			`SELECT 'alice' AS "_col0"`, "alice"},
 		{"sums of integers are bigint", "SELECT typeof(sum(x)), sum(x) FROM (VALUES 1, 2) t(x)",
 			`SELECT lower(typeof(sum("x"))) AS "_col0", sum("x") AS "_col1" FROM (VALUES (1), (2)) AS "t"("x")`, "hugeint|3"},
+		{"avg where the column type is unknown stays a double", "WITH t(x) AS (VALUES DECIMAL '1.00', DECIMAL '1.00', DECIMAL '1.01') SELECT avg(x) FROM t",
+			`WITH "t"("x") AS (VALUES (CAST('1.00' AS DECIMAL(3,2))), (CAST('1.00' AS DECIMAL(3,2))), (CAST('1.01' AS DECIMAL(3,2)))) SELECT avg("x") AS "_col0" FROM "t"`, "1.0033333333333334"},
 		{"typed literals", "SELECT TIMESTAMP '2020-01-02 03:04:05', DOUBLE '1.5', typeof(REAL '1')",
 			`SELECT TIMESTAMP '2020-01-02 03:04:05' AS "_col0", CAST('1.5' AS DOUBLE) AS "_col1", lower(typeof(CAST('1' AS FLOAT))) AS "_col2"`, "2020-01-02 03:04:05|1.5|float"},
 	}
