@@ -72,20 +72,25 @@ type Plan struct {
 	QueryID string `json:"query_id"`
 	// Statement is the normalised text (literals replaced by ?) and
 	// Fingerprint its hash: safe to log and store.
-	Statement   string            `json:"statement"`
-	Fingerprint string            `json:"fingerprint"`
-	Analysis    *Analysis         `json:"analysis"`
-	Tables      []PlannedTable    `json:"tables"`
-	Input       *policy.Input     `json:"input"`
-	Decision    policy.Decision   `json:"decision"`
-	Version     int64             `json:"policy_version"`
-	Cluster     string            `json:"cluster,omitempty"`
-	Region      string            `json:"region,omitempty"`
-	Why         string            `json:"why,omitempty"`
-	Error       *trino.Error      `json:"-"`
-	ErrorDoc    *trino.QueryError `json:"error,omitempty"`
-	Timings     Timings           `json:"timings"`
-	At          time.Time         `json:"at"`
+	Statement   string `json:"statement"`
+	Fingerprint string `json:"fingerprint"`
+	// SQL is the text to forward: the statement as the decision's
+	// obligations require it (Rewritten says whether it differs). It holds
+	// the statement's literals: never log or store it.
+	SQL       string            `json:"-"`
+	Rewritten bool              `json:"rewritten,omitempty"`
+	Analysis  *Analysis         `json:"analysis"`
+	Tables    []PlannedTable    `json:"tables"`
+	Input     *policy.Input     `json:"input"`
+	Decision  policy.Decision   `json:"decision"`
+	Version   int64             `json:"policy_version"`
+	Cluster   string            `json:"cluster,omitempty"`
+	Region    string            `json:"region,omitempty"`
+	Why       string            `json:"why,omitempty"`
+	Error     *trino.Error      `json:"-"`
+	ErrorDoc  *trino.QueryError `json:"error,omitempty"`
+	Timings   Timings           `json:"timings"`
+	At        time.Time         `json:"at"`
 
 	choice cluster.Choice
 }
@@ -114,7 +119,7 @@ func (pl *Planner) Plan(ctx context.Context, req Request) *Plan {
 		now = pl.Now
 	}
 	start := time.Now()
-	p := &Plan{QueryID: req.QueryID, At: now()}
+	p := &Plan{QueryID: req.QueryID, At: now(), SQL: req.SQL}
 	defer func() {
 		p.Timings.Total = time.Since(start)
 		if p.Error != nil {
@@ -182,6 +187,15 @@ func (pl *Planner) Plan(ctx context.Context, req Request) *Plan {
 	if err != nil || !d.Allow {
 		p.Error = denial(d)
 		return p
+	}
+	if len(d.Obligations) > 0 {
+		out, oerr := enforce(req.SQL, d, pl.Parser)
+		if oerr != nil {
+			p.Error = oerr
+			return p
+		}
+		p.Rewritten = out != req.SQL
+		p.SQL = out
 	}
 
 	// The cluster.

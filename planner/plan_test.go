@@ -180,6 +180,10 @@ func TestPlanRoutesAndRefuses(t *testing.T) {
 				if p.Error != nil || p.Region != tc.region {
 					t.Fatalf("plan: region %q error %v; want region %q (decision %+v)", p.Region, p.Error, tc.region, p.Decision)
 				}
+				// An aggregate export carries its minimum group size.
+				if _, export := p.Decision.Obligations["min_group_size"]; export != strings.Contains(p.SQL, "HAVING count(*) >=") {
+					t.Fatalf("obligations %v but forwarded %q", p.Decision.Obligations, p.SQL)
+				}
 				return
 			}
 			if p.Error == nil || p.Error.Code.Name != tc.errName {

@@ -265,6 +265,7 @@ func (p *Proxy) statement(w http.ResponseWriter, r *http.Request) {
 	if handled := p.local(w, r, req, plan, qid); handled {
 		return
 	}
+	req.sql = plan.SQL // as the decision's obligations require
 	p.forward(w, r, req, target, pin, qid)
 }
 
