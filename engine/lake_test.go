@@ -46,9 +46,25 @@ func TestConfinement(t *testing.T) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
 	}
-	// A view in us that reads the eu table is refused the same way.
 	if got := mustRun(t, eu, conn, "SELECT name FROM iceberg.eu.people ORDER BY id", usSession); flat(got) != "ada\nbea\n" {
 		t.Errorf("eu engine rows = %q, want ada, bea", flat(got))
+	}
+	// A view in the us schema that reads the eu table is refused the same
+	// way: a view never hides the tables it reads.
+	ic, err := cat.Iceberg(context.Background(), "iceberg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ic.CreateNamespace(context.Background(), table.Identifier{"us"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ic.(*sqlcat.Catalog).CreateView(context.Background(), table.Identifier{"us", "people_view"}, smallSchema,
+		"SELECT * FROM iceberg.eu.people", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(context.Background(), us, conn, "SELECT *\nFROM people_view", usSession)
+	if trinoCode(err) != "PERMISSION_DENIED" || !strings.Contains(err.Error(), loc) || !strings.HasPrefix(err.Error(), "line 2:6: view iceberg.us.people_view: ") {
+		t.Errorf("us engine reading a view over eu.people: %v, want PERMISSION_DENIED naming %s", err, loc)
 	}
 	for _, p := range []string{
 		warehouse(dir, "us", "..", "eu") + "/x.parquet",

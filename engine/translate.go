@@ -627,6 +627,12 @@ func (c *compiler) view(t *ast.Table, info *catalog.TableInfo) string {
 	rel := c.release
 	*c = saved
 	c.release = rel
+	var te *trino.Error
+	if errors.As(err, &te) {
+		// Positions inside the view's text mean nothing to the client:
+		// the error is placed at the view's name in the statement.
+		err = withPos(&trino.Error{Code: te.Code, Message: fmt.Sprintf("view %s: %s", info.Ref, te.Message)}, t.Position())
+	}
 	c.fail(err)
 	return "(" + text + ")"
 }
