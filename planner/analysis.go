@@ -68,6 +68,10 @@ type Analysis struct {
 	// text (EXECUTE of a prepared name, pass-through table functions, CALL…).
 	// Policy must deny a statement with opaque parts.
 	Opaque []string `json:"opaque,omitempty"`
+	// References counts how often each table is named in the statement:
+	// predicates prune a table's partitions only when it is named once
+	// (two references may read different rows).
+	References map[string]int `json:"-"`
 	// Error is set when the statement could not be parsed; Mode is then
 	// ModeConservative.
 	Error *sql.Error `json:"error,omitempty"`
@@ -164,6 +168,7 @@ type analyzer struct {
 	columns   map[colRef]bool
 	ambiguous map[string]bool
 	preds     []Predicate
+	refs      map[string]int
 	opaque    []string
 	groupBy   map[string]bool
 	captures  []*capture
@@ -240,6 +245,10 @@ func (an *analyzer) addTable(q *sql.QualifiedName, access Access) *source {
 		ta.Base = TableName(base)
 	}
 	an.tables[tableKey{name, access}] = ta
+	if an.refs == nil {
+		an.refs = map[string]int{}
+	}
+	an.refs[name]++
 	return an.tableSource(name, parts)
 }
 
@@ -277,6 +286,7 @@ func (an *analyzer) finish(a *Analysis) {
 	a.Ambiguous = sortedKeys(an.ambiguous)
 	a.GroupBy = sortedKeys(an.groupBy)
 	a.Predicates = an.preds
+	a.References = an.refs
 	a.Opaque = an.opaque
 	if an.mode != "" {
 		a.Mode = an.mode

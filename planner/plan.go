@@ -77,20 +77,22 @@ type Plan struct {
 	// SQL is the text to forward: the statement as the decision's
 	// obligations require it (Rewritten says whether it differs). It holds
 	// the statement's literals: never log or store it.
-	SQL       string            `json:"-"`
-	Rewritten bool              `json:"rewritten,omitempty"`
-	Analysis  *Analysis         `json:"analysis"`
-	Tables    []PlannedTable    `json:"tables"`
-	Input     *policy.Input     `json:"input"`
-	Decision  policy.Decision   `json:"decision"`
-	Version   int64             `json:"policy_version"`
-	Cluster   string            `json:"cluster,omitempty"`
-	Region    string            `json:"region,omitempty"`
-	Why       string            `json:"why,omitempty"`
-	Error     *trino.Error      `json:"-"`
-	ErrorDoc  *trino.QueryError `json:"error,omitempty"`
-	Timings   Timings           `json:"timings"`
-	At        time.Time         `json:"at"`
+	SQL       string         `json:"-"`
+	Rewritten bool           `json:"rewritten,omitempty"`
+	Analysis  *Analysis      `json:"analysis"`
+	Tables    []PlannedTable `json:"tables"`
+	// Reads are the partitions the statement reads, after pruning.
+	Reads    []TableRead       `json:"reads,omitempty"`
+	Input    *policy.Input     `json:"input"`
+	Decision policy.Decision   `json:"decision"`
+	Version  int64             `json:"policy_version"`
+	Cluster  string            `json:"cluster,omitempty"`
+	Region   string            `json:"region,omitempty"`
+	Why      string            `json:"why,omitempty"`
+	Error    *trino.Error      `json:"-"`
+	ErrorDoc *trino.QueryError `json:"error,omitempty"`
+	Timings  Timings           `json:"timings"`
+	At       time.Time         `json:"at"`
 
 	choice cluster.Choice
 }
@@ -177,6 +179,7 @@ func (pl *Planner) Plan(ctx context.Context, req Request) *Plan {
 	for i, t := range tables {
 		p.Tables[i] = t.planned()
 	}
+	p.Reads = reads(a, tables)
 
 	// The decision.
 	p.Input = pl.input(req, a, p.Fingerprint, tables)
@@ -200,10 +203,12 @@ func (pl *Planner) Plan(ctx context.Context, req Request) *Plan {
 
 	// The cluster.
 	bytes := map[string]int64{}
+	region := map[string]string{}
 	for _, t := range tables {
-		if t.access == Read && t.info != nil {
-			bytes[t.region] += t.bytes
-		}
+		region[t.name] = t.region
+	}
+	for _, r := range p.Reads {
+		bytes[region[r.Table]] += r.Bytes
 	}
 	ch, err := pl.Clusters.Choose(d.Regions, bytes)
 	if err != nil {

@@ -61,6 +61,10 @@ type Proxy struct {
 	// timeout, so long polls are not cut).
 	Client *http.Client
 	Logger *slog.Logger
+	// Access, when set, records what an allowed statement reads (tables and
+	// partitions, for lifecycle). It runs after the statement is forwarded
+	// and must not block for long.
+	Access func(ctx context.Context, user string, plan *planner.Plan)
 
 	seq      atomic.Uint64
 	inflight sync.Map // upstream query id → *tracked
@@ -267,6 +271,9 @@ func (p *Proxy) statement(w http.ResponseWriter, r *http.Request) {
 	}
 	req.sql = plan.SQL // as the decision's obligations require
 	p.forward(w, r, req, target, pin, qid)
+	if p.Access != nil {
+		p.Access(context.WithoutCancel(r.Context()), req.id.User, plan)
+	}
 }
 
 // local answers statements about Meridian's own session property.
