@@ -30,6 +30,7 @@ type pager struct {
 	buf      []byte
 	row      []byte
 	rows     int
+	lastLen  int // bytes of the previous page
 	maxRows  int
 	maxBytes int
 }
@@ -59,7 +60,8 @@ func (p *pager) add(vals []any) (*page, error) {
 	}
 	if p.rows == 0 {
 		if p.buf == nil {
-			p.buf = make([]byte, 0, min(p.maxBytes, 64<<10))
+			// Pages of one result are alike: size the next as the last.
+			p.buf = make([]byte, 0, max(min(p.lastLen, p.maxBytes), 4096)+len(r)+2)
 		}
 		p.buf = append(p.buf, '[')
 	} else {
@@ -76,6 +78,7 @@ func (p *pager) take(final bool) *page {
 	if p.rows > 0 {
 		pg.data = append(p.buf, ']')
 	}
+	p.lastLen = len(pg.data)
 	p.buf, p.rows = nil, 0
 	return pg
 }

@@ -222,9 +222,6 @@ func (q *query) build(base string, data []byte, token int64, final bool) []byte 
 		Stats:    q.statsLocked(),
 		Warnings: []trino.Warning{},
 	}
-	if len(data) > 0 {
-		r.Data = data
-	}
 	switch {
 	case q.err != nil:
 		r.Error = q.err.QueryError()
@@ -252,6 +249,15 @@ func (q *query) build(base string, data []byte, token int64, final bool) []byte 
 	b, err := json.Marshal(r)
 	if err != nil { // only plain data reaches here; a failure is a bug
 		panic("engine: encode QueryResults: " + err.Error())
+	}
+	if len(data) > 0 && q.err == nil {
+		// The rows are already JSON: splice them in rather than have
+		// json.Marshal validate and copy a whole page again.
+		out := make([]byte, 0, len(b)+len(data)+8)
+		out = append(out, b[:len(b)-1]...)
+		out = append(out, `,"data":`...)
+		out = append(out, data...)
+		b = append(out, '}')
 	}
 	return b
 }
