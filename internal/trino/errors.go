@@ -9,7 +9,8 @@ type Code struct {
 	Type string // USER_ERROR, INTERNAL_ERROR, INSUFFICIENT_RESOURCES, EXTERNAL
 }
 
-// The error codes Meridian and the local engine emit, with Trino's numbers.
+// The error codes Meridian and the local engine emit, with the numbers of
+// Trino's io.trino.spi.StandardErrorCode (checked against its source).
 var (
 	SyntaxError          = Code{"SYNTAX_ERROR", 1, "USER_ERROR"}
 	AbandonedQuery       = Code{"ABANDONED_QUERY", 2, "USER_ERROR"}
@@ -23,20 +24,20 @@ var (
 	NotSupported         = Code{"NOT_SUPPORTED", 13, "USER_ERROR"}
 	InvalidSessionProp   = Code{"INVALID_SESSION_PROPERTY", 14, "USER_ERROR"}
 	NumericOutOfRange    = Code{"NUMERIC_VALUE_OUT_OF_RANGE", 19, "USER_ERROR"}
-	QueryRejected        = Code{"QUERY_REJECTED", 30, "USER_ERROR"}
-	QueryTextTooLarge    = Code{"QUERY_TEXT_TOO_LARGE", 57, "USER_ERROR"}
+	QueryRejected        = Code{"QUERY_REJECTED", 31, "USER_ERROR"}
+	QueryTextTooLarge    = Code{"QUERY_TEXT_TOO_LARGE", 35, "USER_ERROR"}
 	InvalidParameter     = Code{"INVALID_PARAMETER_USAGE", 80, "USER_ERROR"}
 	CatalogNotFound      = Code{"CATALOG_NOT_FOUND", 44, "USER_ERROR"}
 	SchemaNotFound       = Code{"SCHEMA_NOT_FOUND", 45, "USER_ERROR"}
 	TableNotFound        = Code{"TABLE_NOT_FOUND", 46, "USER_ERROR"}
 	ColumnNotFound       = Code{"COLUMN_NOT_FOUND", 47, "USER_ERROR"}
-	MissingCatalogName   = Code{"MISSING_CATALOG_NAME", 35, "USER_ERROR"}
-	MissingSchemaName    = Code{"MISSING_SCHEMA_NAME", 36, "USER_ERROR"}
+	MissingCatalogName   = Code{"MISSING_CATALOG_NAME", 56, "USER_ERROR"}
+	MissingSchemaName    = Code{"MISSING_SCHEMA_NAME", 57, "USER_ERROR"}
 	TypeMismatch         = Code{"TYPE_MISMATCH", 58, "USER_ERROR"}
 	GenericUserError     = Code{"GENERIC_USER_ERROR", 0, "USER_ERROR"}
 	GenericInternalError = Code{"GENERIC_INTERNAL_ERROR", 65536, "INTERNAL_ERROR"}
 	NoNodesAvailable     = Code{"NO_NODES_AVAILABLE", 65541, "INTERNAL_ERROR"}
-	ServerShuttingDown   = Code{"SERVER_SHUTTING_DOWN", 65548, "INTERNAL_ERROR"}
+	ServerShuttingDown   = Code{"SERVER_SHUTTING_DOWN", 65545, "INTERNAL_ERROR"}
 	ExceededTimeLimit    = Code{"EXCEEDED_TIME_LIMIT", 131075, "INSUFFICIENT_RESOURCES"}
 	ExceededMemoryLimit  = Code{"EXCEEDED_LOCAL_MEMORY_LIMIT", 131079, "INSUFFICIENT_RESOURCES"}
 )

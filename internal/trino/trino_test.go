@@ -101,3 +101,15 @@ func TestFixturesDecode(t *testing.T) {
 		}
 	}
 }
+
+// The numbers are Trino's: clients and dashboards key on them.
+func TestCodeNumbers(t *testing.T) {
+	for c, want := range map[Code]int{SyntaxError: 1, PermissionDenied: 4, NotSupported: 13, QueryRejected: 31,
+		QueryTextTooLarge: 35, CatalogNotFound: 44, TableNotFound: 46, MissingCatalogName: 56, MissingSchemaName: 57,
+		InvalidParameter: 80, GenericInternalError: 65536, NoNodesAvailable: 65541, ServerShuttingDown: 65545,
+		ExceededTimeLimit: 131075} {
+		if c.Code != want {
+			t.Errorf("%s = %d, want %d", c.Name, c.Code, want)
+		}
+	}
+}
