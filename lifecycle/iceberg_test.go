@@ -245,4 +245,3 @@ func dayNum(s string) int32 {
 	}
 	return int32(d.Unix() / 86400)
 }
-
