@@ -23,8 +23,15 @@ separated by ';'; each is planned. A statement that does not parse is shown
 with its error and a conservative analysis: every name that could be a table,
 read in full.
 
+With --user, the statement is planned in full by a running Meridian
+(--server, development mode, or HTTPS with MERIDIAN_PASSWORD): tables and
+their regions, the policy decision with its violations, the chosen cluster
+and why, exactly as a statement of that user would be, without running it.
+
 Environment:
   MERIDIAN_CATALOG, MERIDIAN_SCHEMA   defaults for --catalog and --schema
+  MERIDIAN_SERVER                     default for --server
+  MERIDIAN_PASSWORD                   the --user's password (HTTPS servers)
 
 Exit status: 0 when every statement was analysed, 1 when any did not parse
 (all are still shown), 2 for a usage error (bad flags, unreadable or too
@@ -33,6 +40,9 @@ large input).`
 // planConfig is what the plan command's flags and environment set.
 type planConfig struct {
 	session  planner.Session
+	user     string
+	server   string
+	purpose  string
 	json     bool
 	file     string
 	maxBytes int
@@ -44,6 +54,9 @@ func runPlan(ctx context.Context, st streams, args []string) int {
 	fs.StringVar(&cfg.session.Catalog, "catalog", os.Getenv("MERIDIAN_CATALOG"), "`catalog` that qualifies names without one")
 	fs.StringVar(&cfg.session.Schema, "schema", os.Getenv("MERIDIAN_SCHEMA"), "`schema` that qualifies names without one")
 	fs.BoolVar(&cfg.json, "json", false, "print one JSON object per statement, one per line")
+	fs.StringVar(&cfg.user, "user", "", "plan in full as `user`, on the server")
+	fs.StringVar(&cfg.server, "server", envOr("MERIDIAN_SERVER", "http://127.0.0.1:8080"), "Meridian's `URL` for --user")
+	fs.StringVar(&cfg.purpose, "purpose", "", "the declared `purpose` for --user")
 	fs.StringVar(&cfg.file, "file", "", "read the SQL from `path` (\"-\" is standard input)")
 	fs.IntVar(&cfg.maxBytes, "max-bytes", sql.DefaultMaxBytes, "refuse input longer than `n` bytes")
 	pos, code, ok := parseFlags(fs, args)
@@ -69,6 +82,9 @@ func runPlan(ctx context.Context, st streams, args []string) int {
 		return exitUsage
 	}
 
+	if cfg.user != "" {
+		return remotePlan(ctx, st, src, cfg)
+	}
 	analyses := analyze(src, cfg.session, sql.Parser{MaxBytes: cfg.maxBytes})
 	if len(analyses) == 0 {
 		fmt.Fprintln(st.err, "meridian plan: no SQL statement in the input")

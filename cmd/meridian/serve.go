@@ -43,6 +43,13 @@ type ServeConfig struct {
 	RoutingKeys []string `yaml:"routing_keys"`
 	// JWT, when set, accepts bearer tokens.
 	JWT *JWTSection `yaml:"jwt"`
+	// AllowSpooling relays X-Trino-Query-Data-Encoding to the clusters.
+	// Off by default: with Trino's spooling protocol the client downloads
+	// result segments from the region's object store directly, past
+	// Meridian, so Meridian could no longer see or route them; results
+	// stay inline. Turn it on only when clients may reach every region's
+	// spooling storage and that is acceptable to the compliance team.
+	AllowSpooling bool `yaml:"allow_spooling"`
 }
 
 // JWTSection configures bearer tokens (see server.JWTConfig).
@@ -194,7 +201,7 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 	// always asked.
 	handler := func(auth server.Authenticator, trust bool) http.Handler {
 		proxy := &server.Proxy{Planner: planr, Records: reg, Clusters: clusters, Signer: signer,
-			Auth: auth, TrustTokens: trust, Logger: log}
+			Auth: auth, TrustTokens: trust, Logger: log, AllowSpooling: cfg.Serve.AllowSpooling}
 		proxies = append(proxies, proxy)
 		policyAPI := &server.PolicyAPI{Registry: reg, Authorize: server.RoleAuthorizer(server.RequestIdentity), Logger: log}
 		clusterAPI := &server.ClusterAPI{Clusters: clusters}
