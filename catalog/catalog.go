@@ -35,6 +35,7 @@ type Catalog struct {
 	mu     sync.Mutex
 	opened map[string]*backend
 	now    func() time.Time
+	states PartitionStates // nil: no partition storage states
 }
 
 // backend is one opened Iceberg catalog.
@@ -48,7 +49,7 @@ type backend struct {
 // New checks cfg and returns a Catalog. Iceberg catalogs are opened on first
 // use, so an unreachable one fails the statements that need it, not startup.
 // audit, when not nil, records tag edits.
-func New(ctx context.Context, cfg Config, audit *store.DB) (*Catalog, error) {
+func New(ctx context.Context, cfg Config, audit *store.DB, opts ...Option) (*Catalog, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -64,6 +65,9 @@ func New(ctx context.Context, cfg Config, audit *store.DB) (*Catalog, error) {
 		audit:   audit,
 		opened:  map[string]*backend{},
 		now:     time.Now,
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	c.cache = newCache(cfg.CacheTTL, cfg.MaxCachedTables, c.load)
 	return c, nil
@@ -266,6 +270,9 @@ func (c *Catalog) Resolve(ctx context.Context, ref TableRef) (TableInfo, error) 
 		cp := *info
 		cp.Ref, cp.Metadata = ref, suffix
 		return cp, nil
+	}
+	if c.states != nil && info.Kind == KindTable {
+		return c.withStates(ctx, *info)
 	}
 	return *info, nil
 }

@@ -118,6 +118,12 @@ type TableInfo struct {
 	// Partitions holds per-partition statistics of the current snapshot,
 	// sorted by key.
 	Partitions []PartitionStats `json:"partitions,omitempty"`
+	// UnreadablePartitions are the partitions whose files sit in a storage
+	// class a query cannot read without a restore (GLACIER, DEEP_ARCHIVE),
+	// sorted, in the key form of Partitions. Filled at every Resolve from
+	// the configured PartitionStates (never cached); empty without one. A
+	// statement that would read one of them must be refused.
+	UnreadablePartitions []string `json:"unreadable_partitions,omitempty"`
 	// Properties are all the table's properties.
 	Properties map[string]string `json:"properties,omitempty"`
 }
@@ -166,6 +172,11 @@ type PartitionStats struct {
 	Files   int64             `json:"files"`
 	Records int64             `json:"records"`
 	Bytes   int64             `json:"bytes"`
+	// StorageClass is the S3 storage class of the partition's files as the
+	// configured PartitionStates reports it ("" when unknown).
+	StorageClass string `json:"storage_class,omitempty"`
+	// Unreadable: the files are archived and not restored.
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // Column returns the named column (case-insensitive).
