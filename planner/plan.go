@@ -180,15 +180,25 @@ func (pl *Planner) Plan(ctx context.Context, req Request) *Plan {
 		p.Tables[i] = t.planned()
 	}
 	p.Reads = reads(a, tables)
+	archivedReads := unreadable(p.Reads, tables)
 
 	// The decision.
 	p.Input = pl.input(req, a, p.Fingerprint, tables)
+	for i := range p.Input.Tables {
+		p.Input.Tables[i].UnreadablePartitions = len(archivedReads[p.Input.Tables[i].Name])
+	}
 	t0 = time.Now()
 	d, version, err := pl.Policy.DecideVersion(ctx, p.Input)
 	p.Timings.Decide = time.Since(t0)
 	p.Decision, p.Version = d, version
 	if err != nil || !d.Allow {
 		p.Error = denial(d)
+		return p
+	}
+	// Compliance first, then availability: archived partitions cannot be
+	// read until restored.
+	if aerr := archived(archivedReads); aerr != nil {
+		p.Error = aerr
 		return p
 	}
 	if len(d.Obligations) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,8 +31,11 @@ import (
 // region whose /v1/info a test can switch off.
 type world struct {
 	planner *planner.Planner
-	up      map[string]*atomic.Bool
-	clients *cluster.Registry
+	// archived sees the partitions of iceberg.eu.bookings in January 2025
+	// as archived (GLACIER, not restored).
+	archived *planner.Planner
+	up       map[string]*atomic.Bool
+	clients  *cluster.Registry
 }
 
 var (
@@ -116,6 +120,11 @@ func buildWorld() (*world, error) {
 	clusters.Check(ctx, http.DefaultClient)
 	w.clients = clusters
 	w.planner = &planner.Planner{Catalog: cat, Policy: reg.Engine(), Clusters: clusters}
+	cold, err := catalog.New(ctx, cfg, db, catalog.WithPartitionStates(januaryArchived{}))
+	if err != nil {
+		return nil, err
+	}
+	w.archived = &planner.Planner{Catalog: cold, Policy: reg.Engine(), Clusters: clusters}
 	return w, nil
 }
 
@@ -255,4 +264,42 @@ func tempDir() (string, error) {
 	d, err := os.MkdirTemp("", "meridian-planner-")
 	worldDir = d
 	return d, err
+}
+
+// januaryArchived reports eu.bookings' January 2025 partitions as archived:
+// what lifecycle's state store says after tiering them to GLACIER.
+type januaryArchived struct{}
+
+func (januaryArchived) PartitionStates(_ context.Context, ref catalog.TableRef) (map[string]catalog.PartitionState, error) {
+	if ref.String() != "iceberg.eu.bookings" {
+		return nil, nil
+	}
+	out := map[string]catalog.PartitionState{}
+	for d := 1; d <= 31; d++ {
+		out[fmt.Sprintf("check_in_day=2025-01-%02d", d)] = catalog.PartitionState{StorageClass: "GLACIER", Unreadable: true}
+	}
+	return out, nil
+}
+
+// A statement that would read archived partitions is refused, naming them
+// and the restore command; one whose predicates avoid them runs.
+func TestPlanRefusesArchivedPartitions(t *testing.T) {
+	w := newWorld(t)
+	plan := func(sqlText string) *planner.Plan {
+		return w.archived.Plan(context.Background(), planner.Request{SQL: sqlText, Session: planner.Session{Catalog: "iceberg", Schema: "eu"},
+			Subject: users["anna"], Purpose: "analytics", QueryID: "q"})
+	}
+	p := plan("SELECT count(*) FROM bookings WHERE check_in BETWEEN DATE '2025-01-10' AND DATE '2025-01-11'")
+	if p.Error == nil || !strings.Contains(p.Error.Message, "meridian lifecycle restore iceberg.eu.bookings --partition check_in_day=2025-01-10") {
+		t.Fatalf("archived read: %v", p.Error)
+	}
+	if p.Input.Tables[0].UnreadablePartitions != 2 {
+		t.Errorf("policy input unreadable_partitions = %d, want 2", p.Input.Tables[0].UnreadablePartitions)
+	}
+	if p := plan("SELECT count(*) FROM bookings"); p.Error == nil || !strings.Contains(p.Error.Message, "31 partition(s)") {
+		t.Fatalf("a full scan: %v", p.Error)
+	}
+	if p := plan("SELECT count(*) FROM bookings WHERE check_in >= DATE '2025-03-01'"); p.Error != nil {
+		t.Fatalf("a read of readable partitions: %v", p.Error)
+	}
 }

@@ -1,10 +1,14 @@
 package planner
 
 import (
+	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/meridian-lake/meridian/catalog"
+	"github.com/meridian-lake/meridian/internal/trino"
 )
 
 // TableRead is what a statement reads of one table: the partitions left
@@ -184,4 +188,70 @@ func literalTime(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// unreadable lists, per table read, the partitions the statement would read
+// that sit in storage that cannot be read now (archived, not restored).
+func unreadable(reads []TableRead, tables []*table) map[string][]string {
+	info := map[string]*catalog.TableInfo{}
+	for _, t := range tables {
+		if t.info != nil {
+			info[t.name] = t.info
+		}
+	}
+	out := map[string][]string{}
+	for _, r := range reads {
+		ti := info[r.Table]
+		if ti == nil || len(ti.UnreadablePartitions) == 0 {
+			continue
+		}
+		if r.Partitions == nil {
+			out[r.Table] = append([]string(nil), ti.UnreadablePartitions...)
+			continue
+		}
+		for _, p := range r.Partitions {
+			if slices.Contains(ti.UnreadablePartitions, p) {
+				out[r.Table] = append(out[r.Table], p)
+			}
+		}
+	}
+	for k := range out {
+		sort.Strings(out[k])
+	}
+	return out
+}
+
+// archived refuses a statement that would read unreadable partitions,
+// naming them and the command that restores them.
+func archived(un map[string][]string) *trino.Error {
+	if len(un) == 0 {
+		return nil
+	}
+	var names []string
+	for t := range un {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for i, t := range names {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		parts := un[t]
+		shown := parts
+		if len(shown) > 5 {
+			shown = shown[:5]
+		}
+		fmt.Fprintf(&b, "%d partition(s) of %s are in archive storage and cannot be read until restored (%s", len(parts), t, strings.Join(shown, ", "))
+		if len(parts) > len(shown) {
+			fmt.Fprintf(&b, ", and %d more", len(parts)-len(shown))
+		}
+		b.WriteString("): restore them with `meridian lifecycle restore " + t)
+		for _, p := range shown {
+			b.WriteString(" --partition " + p)
+		}
+		b.WriteString("`")
+	}
+	b.WriteString(", or narrow the statement's predicates to partitions in readable storage")
+	return &trino.Error{Code: trino.GenericUserError, Message: b.String()}
 }
