@@ -28,7 +28,7 @@ type testLake struct {
 	s3  *S3Store
 }
 
-func newTestLake(t *testing.T) *testLake {
+func newTestLake(t *testing.T, opts ...catalog.Option) *testLake {
 	t.Helper()
 	srv := s3test.Start(t, "lake")
 	dir := t.TempDir()
@@ -36,7 +36,7 @@ func newTestLake(t *testing.T) *testLake {
 		Catalogs: map[string]catalog.IcebergConfig{"iceberg": {Type: "sql", Path: filepath.Join(dir, "catalog.db"), Warehouse: "s3://lake/wh",
 			S3: catalog.S3Config{Endpoint: srv.Endpoint, Region: srv.Region, PathStyle: true, AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}}},
 		Regions: []catalog.Region{{Name: "eu", Locations: []string{"s3://lake/"}}},
-	}, nil)
+	}, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
