@@ -44,14 +44,16 @@ const (
 	// RoleCompliance may do everything in the compliance API.
 	RoleCompliance = "compliance"
 	// RoleAdmin may read versions, history and decision records, not their
-	// inputs, and may change nothing.
+	// inputs, and may change nothing: policy is the compliance team's.
+	// Outside the policy API (RequireRole), admin may use every API.
 	RoleAdmin = "admin"
 )
 
 // RoleAuthorizer returns an Authorize function for PolicyAPI built on
 // roles: compliance may do everything, admin may read, anyone else (an
 // analyst) nothing. identify returns the caller's user name and roles, and
-// ok false when the request carries no identity (401).
+// ok false when the request carries no identity (401); RequestIdentity is
+// the one for requests behind RequireIdentity.
 func RoleAuthorizer(identify func(*http.Request) (user string, roles []string, ok bool)) func(*http.Request, Action) (string, error) {
 	return func(r *http.Request, action Action) (string, error) {
 		user, roles, ok := identify(r)

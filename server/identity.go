@@ -69,8 +69,9 @@ var (
 	// ErrBadCredentials: unknown user, wrong password, or a bearer token
 	// that does not verify.
 	ErrBadCredentials = errors.New("bad credentials")
-	// ErrPasswordOverHTTP: a password sent over plain HTTP. It is refused
-	// even when it is right, so that nobody gets used to sending one.
+	// ErrPasswordOverHTTP: a password or bearer token sent over plain
+	// HTTP. It is refused even when it is right, so that nobody gets used
+	// to sending one.
 	ErrPasswordOverHTTP = errors.New("password over plain HTTP")
 	// ErrAuthUnavailable: the identity source could not be consulted (the
 	// JWKS could not be fetched, or too many password checks are waiting).
@@ -197,16 +198,6 @@ func RequireRole(role string, next http.Handler) http.Handler {
 // writeAuthError answers a refused request: 401 with the challenges, or
 // 403; in JSON under /v1/meridian/, in plain text for the Trino protocol.
 func writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *AuthError
-	challenges := []string{basicChallenge}
-	if errors.As(err, &ae) && len(ae.Challenges) > 0 {
-		challenges = ae.Challenges
-	}
-	if errors.Is(err, ErrUnauthenticated) {
-		for _, c := range challenges {
-			w.Header().Add("WWW-Authenticate", c)
-		}
-	}
 	status := http.StatusForbidden
 	switch {
 	case errors.Is(err, ErrAuthUnavailable):
@@ -215,6 +206,14 @@ func writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "1")
 	case errors.Is(err, ErrUnauthenticated):
 		status = http.StatusUnauthorized
+		challenges := []string{basicChallenge}
+		var ae *AuthError
+		if errors.As(err, &ae) && len(ae.Challenges) > 0 {
+			challenges = ae.Challenges
+		}
+		for _, c := range challenges {
+			w.Header().Add("WWW-Authenticate", c)
+		}
 	}
 	if strings.HasPrefix(r.URL.Path, "/v1/meridian/") {
 		if status == http.StatusServiceUnavailable {

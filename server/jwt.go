@@ -81,6 +81,11 @@ type JWTConfig struct {
 	CacheTTL time.Duration
 	// CacheSize bounds the remembered tokens. Default 10,000.
 	CacheSize int
+	// AllowPlainHTTP accepts tokens on plain HTTP connections. A token is
+	// a credential a listener can replay until it expires, so by default
+	// it is accepted only over TLS; set this only when a TLS-terminating
+	// proxy on a trusted network sits in front of Meridian.
+	AllowPlainHTTP bool
 	// HTTPClient fetches JWKSURL; nil means a client without redirects.
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
@@ -394,6 +399,9 @@ func (a *JWTAuth) Authenticate(r *http.Request) (Identity, error) {
 		return refuse(ErrNoCredentials, "authentication required: send a bearer token (Authorization: Bearer) from the identity provider")
 	case len(header) > maxAuthorizationBytes:
 		return refuse(ErrBadCredentials, "the bearer token is too large")
+	}
+	if r.TLS == nil && !a.cfg.AllowPlainHTTP {
+		return refuse(ErrPasswordOverHTTP, "Meridian accepts bearer tokens only over HTTPS: connect with https:// to its TLS port")
 	}
 	raw = strings.TrimSpace(raw)
 	key := sha256.Sum256([]byte(raw))

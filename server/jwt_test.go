@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -154,10 +155,31 @@ func newTestJWTAuth(t testing.TB, mutate func(*server.JWTConfig)) *server.JWTAut
 	return a
 }
 
+// bearer is a request carrying tok, as if over TLS.
 func bearer(tok string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/v1/statement", nil)
+	r.TLS = &tls.ConnectionState{}
 	r.Header.Set("Authorization", "Bearer "+tok)
 	return r
+}
+
+// TestJWTAuthRefusedOverHTTP: a valid token on plain HTTP is refused
+// unless AllowPlainHTTP says a TLS-terminating proxy is in front.
+func TestJWTAuthRefusedOverHTTP(t *testing.T) {
+	t.Parallel()
+	k := testJWTKeys(t)
+	tok := signTestJWT(t, k.ec, "ec-1", "ES256", validClaims("kenji"))
+	srv := httptest.NewServer(server.RequireIdentity(newTestJWTAuth(t, nil), echoIdentity))
+	t.Cleanup(srv.Close)
+	rep := authGet(t, srv.Client(), srv.URL+"/v1/statement", http.Header{"Authorization": {"Bearer " + tok}})
+	if rep.status != 401 || !strings.Contains(rep.body, "only over HTTPS") {
+		t.Errorf("bearer over HTTP: %d %q, want 401 saying HTTPS", rep.status, rep.body)
+	}
+	behindProxy := httptest.NewServer(server.RequireIdentity(newTestJWTAuth(t, func(c *server.JWTConfig) { c.AllowPlainHTTP = true }), echoIdentity))
+	t.Cleanup(behindProxy.Close)
+	if rep := authGet(t, behindProxy.Client(), behindProxy.URL, http.Header{"Authorization": {"Bearer " + tok}}); rep.status != 200 || rep.id.User != "kenji" {
+		t.Errorf("bearer over HTTP with AllowPlainHTTP: %d %s", rep.status, rep.body)
+	}
 }
 
 func TestJWTAuth(t *testing.T) {
@@ -337,7 +359,7 @@ func TestJWTAuthJWKSUnavailable(t *testing.T) {
 		t.Errorf("Refresh = %v, want HTTP 500", err)
 	}
 	var reached atomic.Bool
-	srv := httptest.NewServer(server.RequireIdentity(a, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Store(true) })))
+	srv := httptest.NewTLSServer(server.RequireIdentity(a, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Store(true) })))
 	t.Cleanup(srv.Close)
 	tok := signTestJWT(t, k.rsa, "rsa-1", "RS256", validClaims("kenji"))
 	for _, path := range []string{"/v1/statement", "/v1/meridian/policies"} {
@@ -348,6 +370,9 @@ func TestJWTAuthJWKSUnavailable(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
+		if resp.Header.Get("WWW-Authenticate") != "" {
+			t.Errorf("%s: a 503 carries a credential challenge", path)
+		}
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 			t.Errorf("%s with the JWKS down: %d, Retry-After %q; want 503 with Retry-After", path, resp.StatusCode, resp.Header.Get("Retry-After"))
 		}

@@ -51,6 +51,10 @@ const (
 // cached (BasicAuth), so the cost is paid once per user and TTL.
 const DefaultHashCost = bcrypt.DefaultCost
 
+// maxHashCost bounds the cost of a hash: each step doubles the time of a
+// check, and cost 15 is already seconds.
+const maxHashCost = 15
+
 // User is one entry of the users file.
 type User struct {
 	// Name is the user name a client logs in with.
@@ -254,6 +258,9 @@ func checkHash(h string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("password_hash is malformed: %w", err)
 	}
+	if cost > maxHashCost {
+		return 0, fmt.Errorf("password_hash has cost %d; at most %d, or every login takes seconds", cost, maxHashCost)
+	}
 	return cost, nil
 }
 
@@ -339,8 +346,8 @@ func HashPassword(password string, cost int) (string, error) {
 	if cost == 0 {
 		cost = DefaultHashCost
 	}
-	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
-		return "", fmt.Errorf("hash password: cost %d is outside %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	if cost < bcrypt.MinCost || cost > maxHashCost {
+		return "", fmt.Errorf("hash password: cost %d is outside %d..%d", cost, bcrypt.MinCost, maxHashCost)
 	}
 	switch {
 	case password == "":

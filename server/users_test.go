@@ -115,6 +115,7 @@ func TestParseUsersErrors(t *testing.T) {
 		{"unknown role", "users:\n  - name: a\n    password_hash: " + h + "\n    roles: [superuser]\n", 2, `unknown role "superuser"`},
 		{"missing hash", "users:\n  - name: a\n", 2, "password_hash is missing"},
 		{"plain password", "users:\n  - name: a\n    password_hash: hunter2\n", 2, "not a bcrypt hash"},
+		{"cost too high", "users:\n  - name: a\n    password_hash: " + strings.Replace(h, "$04$", "$31$", 1) + "\n", 2, "cost 31; at most 15"},
 		{"truncated hash", "users:\n  - name: a\n    password_hash: " + h[:20] + "\n", 2, "malformed"},
 		{"bad name", "users:\n  - name: 'a b'\n    password_hash: " + h + "\n", 2, `"a b" has ' '`},
 		{"name starts with dot", "users:\n  - name: .a\n    password_hash: " + h + "\n", 2, "must start with a letter or digit"},
@@ -190,7 +191,7 @@ func TestHashPassword(t *testing.T) {
 		{"", testHashCost, "empty"},
 		{strings.Repeat("x", 73), testHashCost, "over 72 bytes"},
 		{"ok", 3, "outside"},
-		{"ok", 32, "outside"},
+		{"ok", 16, "outside 4..15"},
 	} {
 		if _, err := server.HashPassword(tc.pw, tc.cost); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("HashPassword(%d bytes, cost %d) = %v, want %q", len(tc.pw), tc.cost, err, tc.want)
@@ -200,4 +201,24 @@ func TestHashPassword(t *testing.T) {
 	if err != nil || !strings.HasPrefix(h, "$2a$04$") {
 		t.Errorf("HashPassword(72 bytes) = %q, %v", h, err)
 	}
+}
+
+// FuzzParseUsers: whatever the file, ParseUsers returns users or a
+// *UsersError, never panics.
+func FuzzParseUsers(f *testing.F) {
+	h := demoHash(f, "anna")
+	f.Add(demoUsersYAML(f))
+	f.Add("users:\n  - name: a\n    password_hash: " + h + "\n    regoin: eu\n")
+	f.Add("users: []\n---\nusers: []\n")
+	f.Add("users:\n  - &a {name: a}\n  - *a\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		us, err := server.ParseUsers([]byte(doc))
+		var ue *server.UsersError
+		if err != nil && !errors.As(err, &ue) && !strings.Contains(err.Error(), "dummy hash") {
+			t.Fatalf("ParseUsers = untyped error %v", err)
+		}
+		if err == nil && us.Len() == 0 {
+			t.Fatal("ParseUsers accepted a file without users")
+		}
+	})
 }
