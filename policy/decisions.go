@@ -29,9 +29,93 @@ type Record struct {
 }
 
 // Write stores a decision record durably (the state store syncs each commit)
-// before the statement may be forwarded.
+// before the statement may be forwarded. Records written at the same time
+// share one commit (group commit): each Write still returns only once its
+// record is on disk, but concurrent statements do not queue for one sync
+// each.
 func (r *Registry) Write(ctx context.Context, rec *Record) error {
-	return r.WriteBatch(ctx, []*Record{rec})
+	p := &pendingRecord{rec: rec, done: make(chan error, 1)}
+	// Records are queued only under groupMu, so the committer, which stops
+	// under it too, never leaves one behind.
+	r.groupMu.Lock()
+	if r.group == nil {
+		r.group = make(chan *pendingRecord, maxGroup)
+		go r.commitGroups(r.group)
+	}
+	select {
+	case r.group <- p:
+		r.groupMu.Unlock()
+	default:
+		// The queue is full: write this one on its own.
+		r.groupMu.Unlock()
+		return r.WriteBatch(ctx, []*Record{rec})
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		// The record may still be committed; the statement is not forwarded.
+		return ctx.Err()
+	}
+}
+
+// maxGroup bounds the records one commit takes.
+const maxGroup = 256
+
+type pendingRecord struct {
+	rec  *Record
+	done chan error
+}
+
+// commitGroups writes what Write queues, as many records per commit as are
+// waiting, and stops after a second without any (the next Write starts it
+// again).
+func (r *Registry) commitGroups(ch chan *pendingRecord) {
+	idle := time.NewTimer(time.Second)
+	defer idle.Stop()
+	batch := make([]*pendingRecord, 0, maxGroup)
+	recs := make([]*Record, 0, maxGroup)
+	for {
+		select {
+		case p := <-ch:
+			batch = append(batch[:0], p)
+		drain:
+			for len(batch) < maxGroup {
+				select {
+				case q := <-ch:
+					batch = append(batch, q)
+				default:
+					break drain
+				}
+			}
+			recs = recs[:0]
+			for _, q := range batch {
+				recs = append(recs, q.rec)
+			}
+			err := r.WriteBatch(context.Background(), recs)
+			if err != nil && len(batch) > 1 {
+				// One bad record must not fail the others: write each alone.
+				for _, q := range batch {
+					q.done <- r.WriteBatch(context.Background(), []*Record{q.rec})
+				}
+			} else {
+				for _, q := range batch {
+					q.done <- err
+				}
+			}
+			idle.Reset(time.Second)
+		case <-idle.C:
+			r.groupMu.Lock()
+			if len(ch) > 0 {
+				r.groupMu.Unlock()
+				idle.Reset(time.Second)
+				continue
+			}
+			r.group = nil
+			r.groupMu.Unlock()
+			return
+		}
+	}
 }
 
 // WriteBatch stores several decision records in one transaction (imports,

@@ -92,6 +92,9 @@ type Registry struct {
 	now    func() time.Time
 
 	mu sync.Mutex // serialises activations
+
+	groupMu sync.Mutex
+	group   chan *pendingRecord // nil when no group committer runs
 }
 
 // ErrNoVersion: the requested version does not exist, or nothing is active.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -361,5 +362,39 @@ func TestRefreshFollowsOtherProcesses(t *testing.T) {
 	server.Refresh(ctx)
 	if d, v3, _ := server.Engine().DecideVersion(ctx, in); !d.Allow || v3 != v1 {
 		t.Fatalf("after rollback: %+v by version %d; want an allow by %d", d, v3, v1)
+	}
+}
+
+// Concurrent writers share commits, and every record is stored once.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	reg := openRegistry(t)
+	in := fiveTables(t)
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- reg.Write(ctx, &policy.Record{ID: fmt.Sprintf("g%03d", i), At: time.Now(), User: "u", Statement: "SELECT ?",
+				Tables: []string{"iceberg.eu.guests"}, Regions: []string{"eu"}, Input: in})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A bad record fails alone.
+	if err := reg.Write(ctx, &policy.Record{ID: "", Input: in}); err == nil {
+		t.Fatal("a record without an id was written")
+	}
+	recs, err := reg.Decisions(ctx, policy.Filter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != n {
+		t.Fatalf("%d records stored, want %d", len(recs), n)
 	}
 }
