@@ -22,11 +22,19 @@ type Config struct {
 	// BusyTimeout is how long a writer waits for a lock held by another
 	// process before failing (default 5s).
 	BusyTimeout time.Duration `yaml:"busy_timeout"`
+	// Sync is how a commit reaches the disk: "full" (the default) syncs
+	// every commit, so decision records survive a power loss; "normal"
+	// leaves syncing to checkpoints, so they survive a crash of Meridian
+	// but not of the machine, for a faster statement path.
+	Sync string `yaml:"sync"`
 }
 
 func (c Config) withDefaults() Config {
 	if c.BusyTimeout <= 0 {
 		c.BusyTimeout = 5 * time.Second
+	}
+	if c.Sync == "" {
+		c.Sync = "full"
 	}
 	return c
 }
@@ -35,6 +43,9 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	if c.Path == "" {
 		return errors.New("store: path is empty: set the state database file")
+	}
+	if c.Sync != "full" && c.Sync != "normal" {
+		return fmt.Errorf("store: sync %q: want full (every commit synced) or normal (synced at checkpoints)", c.Sync)
 	}
 	return nil
 }
@@ -61,7 +72,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)") // decision records must survive a crash
+	q.Add("_pragma", "synchronous("+strings.ToUpper(cfg.Sync)+")") // full by default: decision records survive a power loss
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", dsn+"?"+q.Encode())

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/meridian-lake/meridian/internal/store"
@@ -55,5 +56,25 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 func TestOpenRequiresPath(t *testing.T) {
 	if _, err := store.Open(context.Background(), store.Config{}); err == nil {
 		t.Fatal("Open with no path succeeded")
+	}
+}
+
+func TestSyncSetting(t *testing.T) {
+	ctx := context.Background()
+	for _, sync := range []string{"", "full", "normal"} {
+		db, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "s.db"), Sync: sync})
+		if err != nil {
+			t.Fatalf("sync %q: %v", sync, err)
+		}
+		var got int
+		db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got)
+		want := map[string]int{"": 2, "full": 2, "normal": 1}[sync]
+		if got != want {
+			t.Errorf("sync %q: PRAGMA synchronous = %d, want %d", sync, got, want)
+		}
+		db.Close()
+	}
+	if _, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "s.db"), Sync: "off"}); err == nil || !strings.Contains(err.Error(), "full") {
+		t.Fatalf("sync off accepted: %v", err)
 	}
 }
