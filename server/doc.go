@@ -1,15 +1,22 @@
-// Package server is Meridian's front door over HTTP. For now it serves only
-// the compliance REST API under /v1/meridian/ (PolicyAPI): list, upload,
-// validate, test, dry-run (impact), activate and roll back policy versions,
-// and query the decision records. The Trino protocol (POST /v1/statement,
-// forwarding with signed routing tokens) and the admin API join it later.
+// Package server is Meridian's front door over HTTP:
 //
-// It sits at the top of the statement path, above planner and policy: it
-// authenticates and authorizes callers, bounds what they send, calls down
-// into the packages that do the work, and turns their errors into responses
-// in one place (errors.go). It is an edge, so it logs (log/slog, injected);
-// it never logs policy file contents or decision inputs.
+//   - the Trino client protocol (Proxy, proxy.go): POST /v1/statement is
+//     authenticated, planned, decided, recorded and forwarded to a compliant
+//     cluster, or refused with a Trino error; follow-up URIs are rewritten,
+//     while the reply streams through (rewrite.go), into signed
+//     self-routing tokens (token.go) any replica can verify;
+//   - identity (identity.go, users.go, auth_*.go, jwt.go, tls.go): a users
+//     file with bcrypt passwords over TLS, JWT bearer tokens, and an
+//     explicit insecure development mode that trusts X-Trino-User;
+//   - the compliance REST API (PolicyAPI) and the cluster admin API
+//     (ClusterAPI) under /v1/meridian/, each behind its role.
 //
-// Only cmd may import server; server imports planner, policy and internal/
-// packages, never the other way round.
+// It sits at the top of the statement path, above planner, policy and
+// cluster: it authenticates and authorizes callers, bounds what they send,
+// calls down into the packages that do the work, and turns their errors into
+// responses (errors.go for the REST APIs, Trino QueryResults for the
+// protocol). It is an edge, so it logs (log/slog, injected); it never logs
+// SQL literals, policy file contents or decision inputs.
+//
+// Only cmd may import server.
 package server
