@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -204,24 +205,18 @@ func ReadTableFiles(ctx context.Context, name string, tbl *table.Table) (*TableF
 		slices.Sort(sf.Files)
 		v.Snapshots = append(v.Snapshots, sf)
 	}
-	slices.SortStableFunc(v.Snapshots, func(a, b SnapshotFiles) int { return int(sign64(a.TimestampMs - b.TimestampMs)) })
-	// Files met only as deleted entries were never registered; drop
-	// snapshot lists' duplicates from the per-file lists.
+	slices.SortStableFunc(v.Snapshots, func(a, b SnapshotFiles) int { return cmp.Compare(a.TimestampMs, b.TimestampMs) })
+	// Oldest first, and a file listed by two manifests of one snapshot
+	// counts once. (Snapshot IDs are random: order by position.)
+	pos := make(map[int64]int, len(v.Snapshots))
+	for i, s := range v.Snapshots {
+		pos[s.ID] = i
+	}
 	for _, f := range v.Files {
-		slices.Sort(f.Snapshots)
+		slices.SortFunc(f.Snapshots, func(a, b int64) int { return cmp.Compare(pos[a], pos[b]) })
 		f.Snapshots = slices.Compact(f.Snapshots)
 	}
 	return v, nil
-}
-
-func sign64(n int64) int64 {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
-	}
-	return 0
 }
 
 // readManifest registers the live (added or existing) entries of m and
