@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// Job is one scheduled lifecycle job.
-type Job struct {
+// ScheduledJob is one scheduled lifecycle job.
+type ScheduledJob struct {
 	// Name identifies the job in history ("expire-snapshots").
 	Name string
 	// Spec is a five-field cron schedule in UTC (ParseCron).
@@ -106,13 +106,13 @@ type Scheduler struct {
 }
 
 type scheduledJob struct {
-	Job
+	ScheduledJob
 	cron *Cron
 }
 
 // NewScheduler checks the jobs and creates the lease and history tables
 // in db if needed. Pass a *store.DB's embedded *sql.DB for SQLite.
-func NewScheduler(ctx context.Context, db *sql.DB, jobs []Job, cfg SchedulerConfig) (*Scheduler, error) {
+func NewScheduler(ctx context.Context, db *sql.DB, jobs []ScheduledJob, cfg SchedulerConfig) (*Scheduler, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func NewScheduler(ctx context.Context, db *sql.DB, jobs []Job, cfg SchedulerConf
 		if err != nil {
 			return nil, fmt.Errorf("lifecycle scheduler: job %s: %w", j.Name, err)
 		}
-		s.jobs = append(s.jobs, scheduledJob{Job: j, cron: c})
+		s.jobs = append(s.jobs, scheduledJob{ScheduledJob: j, cron: c})
 	}
 	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
 	if cfg.Dialect == "postgres" {

@@ -145,7 +145,7 @@ func TestSchedulerLockExclusive(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		job := Job{Name: "expire", Spec: "* * * * *", Run: func(ctx context.Context) error {
+		job := ScheduledJob{Name: "expire", Spec: "* * * * *", Run: func(ctx context.Context) error {
 			n := active.Add(1)
 			defer active.Add(-1)
 			for m := maxActive.Load(); n > m && !maxActive.CompareAndSwap(m, n); m = maxActive.Load() {
@@ -155,7 +155,7 @@ func TestSchedulerLockExclusive(t *testing.T) {
 			runs.Add(1)
 			return nil
 		}}
-		s, err := NewScheduler(ctx, db.DB, []Job{job}, SchedulerConfig{Owner: owner, Lease: 10 * time.Minute, Tick: 2 * time.Millisecond, Now: clock.Now})
+		s, err := NewScheduler(ctx, db.DB, []ScheduledJob{job}, SchedulerConfig{Owner: owner, Lease: 10 * time.Minute, Tick: 2 * time.Millisecond, Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func testLease(t *testing.T, db *sql.DB, dialect string) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	mk := func(owner string) *Scheduler {
-		s, err := NewScheduler(ctx, db, []Job{{Name: "j", Spec: "@hourly", Run: func(context.Context) error { return errors.New("boom") }}},
+		s, err := NewScheduler(ctx, db, []ScheduledJob{{Name: "j", Spec: "@hourly", Run: func(context.Context) error { return errors.New("boom") }}},
 			SchedulerConfig{Dialect: dialect, Owner: owner, Lease: time.Minute, Tick: time.Second, Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
