@@ -62,6 +62,12 @@ type ExecConfig struct {
 	// MaxAttempts bounds the attempts per object on throttling and 5xx
 	// answers (default 5).
 	MaxAttempts int
+	// Classes, if set, is told each partition's new class once its action
+	// is done, so the query planner refuses statements that would read
+	// archived partitions (a [PartitionStateStore]). Tag-rule actions are
+	// recorded too: the rule will move the objects within about a day, and
+	// refusing a query that would still have worked is the safe side.
+	Classes ClassRecorder
 	// Progress, if set, is called after each object and action, never
 	// concurrently.
 	Progress func(Progress)
@@ -103,6 +109,14 @@ func (c ExecConfig) Validate() error {
 	}
 	return nil
 }
+
+// ClassRecorder records the storage class a partition of a table now sits
+// in.
+type ClassRecorder interface {
+	RecordClass(ctx context.Context, table, partition string, class StorageClass) error
+}
+
+var _ ClassRecorder = (*PartitionStateStore)(nil)
 
 // Progress is a snapshot of a running job.
 type Progress struct {
@@ -494,6 +508,11 @@ func (e *Executor) action(ctx context.Context, job string, a Action, method stri
 			}
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+		if e.cfg.Classes != nil && a.Table != "" {
+			if err := e.cfg.Classes.RecordClass(ctx, a.Table, a.Partition, a.To); err != nil {
+				return fmt.Errorf("action %s: %w", a.ID, err)
+			}
 		}
 		if err := e.j.actionDone(ctx, job, a.ID, e.cfg.Now()); err != nil {
 			return err

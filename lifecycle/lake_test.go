@@ -194,8 +194,12 @@ func TestDemoLakeTiering(t *testing.T) {
 	if dres.WouldMove != planned || len(copiesPerKey(t, sim)) != 0 {
 		t.Errorf("dry run would move %d objects (plan: %d) and copied %d", dres.WouldMove, planned, len(copiesPerKey(t, sim)))
 	}
+	states, err := NewPartitionStateStore(ctx, db, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ex, err := NewExecutor(ctx, db, sim, ExecConfig{Apply: true, ObjectsPerSecond: 2000, Concurrency: 8, Now: clock.Now,
-		PriceVersion: DefaultPrices().Version})
+		PriceVersion: DefaultPrices().Version, Classes: states})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +209,25 @@ func TestDemoLakeTiering(t *testing.T) {
 	}
 	if res.Copied != planned || res.Changed != 0 {
 		t.Errorf("apply = %+v, want %d objects copied", res, planned)
+	}
+
+	// The query planner's view: archived partitions are unreadable.
+	archived := 0
+	for _, a := range first.Actions {
+		ref, _ := catalog.ParseTableRef(a.Table)
+		st, err := states.PartitionStates(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st[a.Partition]; got.StorageClass != string(a.To) || got.Unreadable != !a.To.Queryable() {
+			t.Errorf("%s %s: partition state %+v, want %s", a.Table, a.Partition, got, a.To)
+		}
+		if !a.To.Queryable() {
+			archived++
+		}
+	}
+	if archived == 0 {
+		t.Error("no partition archived: the test no longer shows unreadable partitions")
 	}
 
 	// The report: every region under its budget.
