@@ -13,7 +13,10 @@
 // malformed properties are errors that name the table and the property, so
 // the planner fails closed. Resolution is cached with a TTL, concurrent misses
 // collapse into one load, and writes and tag edits invalidate at once. Tag
-// edits are recorded (who, what, when) in the state store.
+// edits are recorded (who, what, when) in the state store. With a
+// PartitionStates provider (WithPartitionStates; lifecycle implements it),
+// Resolve also reports each partition's storage class and the partitions a
+// query cannot read until restored (TableInfo.UnreadablePartitions).
 //
 // In the statement path catalog sits under planner, which calls Resolve.
 // catalog imports only internal packages; it never imports policy or planner.
