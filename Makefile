@@ -9,7 +9,7 @@ VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(CURDIR)/.cache/versitygw-$(VERSITYGW_VERSION)/versitygw
 export GOTOOLCHAIN := local
 
-.PHONY: all build test unit fuzz bench run lint clean tools
+.PHONY: all build test unit fuzz bench run lint clean tools e2e-js
 
 all: build
 
@@ -21,11 +21,18 @@ build:
 ## test: lint, every test, and a short fuzz run of the SQL parser
 test: lint unit fuzz
 
-unit: tools
+unit: tools e2e-js
 	MERIDIAN_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 ./...
 	@# The summary lines of the corpus and policy-pack tests (go test hides them without -v).
 	@$(GO) test -count=1 -v -run '^(TestCorpus|TestDefaultPackTests)$$' ./planner ./policy | grep -E '^(corpus|policy pack):'
 
+
+## e2e-js: install the npm trino-client the end-to-end tests drive (internal/e2e/js, from its lock file)
+E2E_JS := internal/e2e/js
+e2e-js: $(E2E_JS)/node_modules/.package-lock.json
+$(E2E_JS)/node_modules/.package-lock.json: $(E2E_JS)/package.json $(E2E_JS)/package-lock.json
+	@if command -v npm >/dev/null; then cd $(E2E_JS) && npm ci --no-audit --no-fund; \
+	else echo 'npm not found: the npm trino-client end-to-end tests will be skipped (install nodejs and npm)'; fi
 
 ## tools: install the local S3 server (versitygw) and PostgreSQL the integration tests start
 tools: $(VERSITYGW)
@@ -41,9 +48,9 @@ $(VERSITYGW):
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./planner/sql
 
-## bench: benchmarks with allocations (parse + analysis over the corpus)
+## bench: benchmarks with allocations (parse + analysis over the corpus; Meridian against the engines, end to end)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/... ./catalog/... ./policy/... ./engine/... ./lifecycle/...
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./planner/... ./catalog/... ./policy/... ./engine/... ./lifecycle/... ./internal/e2e/...
 
 ## lint: formatting and vet
 lint:

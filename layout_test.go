@@ -45,6 +45,7 @@ var onlyImportedBy = map[string][]string{
 	"internal/s3test":   {},
 	"internal/pgtest":   {},
 	"internal/loopback": {"internal/s3test", "internal/pgtest"},
+	"internal/e2e":      {},
 }
 
 type goPackage struct {

@@ -74,6 +74,10 @@ type Proxy struct {
 type tracked struct {
 	release func()
 	seen    atomic.Int64 // unix seconds of the last page
+	// cluster and user route DELETE /v1/query/{id}, which carries no
+	// routing token (trino-go-client cancels that way).
+	cluster *cluster.Cluster
+	user    string
 }
 
 func (p *Proxy) init() {
@@ -103,6 +107,7 @@ func (p *Proxy) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/statement", p.statement)
 	mux.HandleFunc(RoutePrefix+"{token}", p.followUp)
+	mux.HandleFunc("DELETE /v1/query/{queryId}", p.cancelQuery)
 	mux.HandleFunc("GET /v1/info", p.info)
 	mux.HandleFunc("POST /v1/meridian/plan", p.plan)
 	return mux
@@ -380,7 +385,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, req *request, c 
 		release()
 		return
 	}
-	t := &tracked{release: release}
+	t := &tracked{release: release, cluster: c, user: req.id.User}
 	t.seen.Store(time.Now().Unix())
 	if old, loaded := p.inflight.LoadOrStore(sum.ID, t); loaded {
 		release()
@@ -508,6 +513,43 @@ func (p *Proxy) followUp(w http.ResponseWriter, r *http.Request) {
 	} else if t, ok := p.inflight.Load(id); ok {
 		t.(*tracked).seen.Store(time.Now().Unix())
 	}
+}
+
+// cancelQuery handles DELETE /v1/query/{queryId}: clients such as
+// trino-go-client cancel there rather than on nextUri. The path carries no
+// routing token, so only a query this replica is relaying can be found;
+// its owner may cancel it on the cluster that runs it.
+func (p *Proxy) cancelQuery(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("queryId")
+	v, ok := p.inflight.Load(id)
+	if !ok {
+		http.Error(w, "no query "+id+" in flight through this Meridian: cancel it through its nextUri", http.StatusNotFound)
+		return
+	}
+	t := v.(*tracked)
+	who, err := p.Auth.Authenticate(r)
+	if err != nil {
+		writeAuthError(w, r, err)
+		return
+	}
+	if who.User != t.user {
+		http.Error(w, "this query belongs to another user", http.StatusForbidden)
+		return
+	}
+	up, err := p.upstreamRequest(r.Context(), http.MethodDelete, t.cluster, "/v1/query/"+url.PathEscape(id), nil, r.Header, t.user)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	resp, err := p.Client.Do(up)
+	if err != nil {
+		t.cluster.ReportFailure(err)
+		http.Error(w, fmt.Sprintf("cluster %s did not take the cancellation: %v", t.cluster.Name, err), http.StatusInternalServerError)
+		return
+	}
+	resp.Body.Close()
+	p.finish(id)
+	w.WriteHeader(resp.StatusCode)
 }
 
 // upstreamID reads the query id from an executing or queued path.

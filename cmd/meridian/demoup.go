@@ -128,6 +128,8 @@ type demoSystem struct {
 	plainURL, tlsURL string
 	meridian         *system
 	engines          []*exec.Cmd
+	regions          []string // of engines
+	engineURLs       []string // of engines
 	waits            []chan error
 }
 
@@ -219,7 +221,20 @@ func demoUp(ctx context.Context, st streams, dir, listen, tlsListen, enginePath 
 		}
 	}
 	printDemoHelp(st.out, d, certFile, time.Since(t0))
+	printReady(st.out, d)
 	return d, nil
+}
+
+// printReady writes one machine-readable line once everything is up, for
+// scripts and the end-to-end tests:
+//
+//	meridian ready http=URL https=URL engine.eu=URL pid.eu=PID …
+func printReady(w io.Writer, d *demoSystem) {
+	line := "meridian ready http=" + d.plainURL + " https=" + d.tlsURL
+	for i, e := range d.engines {
+		line += fmt.Sprintf(" engine.%s=%s pid.%s=%d", d.regions[i], d.engineURLs[i], d.regions[i], e.Process.Pid)
+	}
+	fmt.Fprintln(w, line)
 }
 
 var engineReady = regexp.MustCompile(`listening on (http://\S+)`)
@@ -242,6 +257,7 @@ func (d *demoSystem) startEngine(ctx context.Context, path, region, config, dir,
 	}
 	done := make(chan error, 1)
 	d.engines = append(d.engines, cmd)
+	d.regions = append(d.regions, region)
 	d.waits = append(d.waits, done)
 	ready := make(chan string, 1)
 	go func() {
@@ -257,6 +273,7 @@ func (d *demoSystem) startEngine(ctx context.Context, path, region, config, dir,
 	}()
 	select {
 	case url := <-ready:
+		d.engineURLs = append(d.engineURLs, url)
 		return url, nil
 	case err := <-done:
 		done <- err
