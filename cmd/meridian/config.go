@@ -35,6 +35,9 @@ type Config struct {
 	// Clusters lists the regions (with their jurisdictions) and their
 	// Trino clusters.
 	Clusters cluster.Config `yaml:"clusters"`
+	// Lifecycle sets each region's storage budget and how lifecycle jobs
+	// run (LifecycleConfig).
+	Lifecycle LifecycleConfig `yaml:"lifecycle"`
 }
 
 // PolicyConfig configures policy decisions and their records.
