@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meridian-lake/meridian/internal/store"
@@ -63,8 +64,23 @@ type AccessRecord struct {
 // AccessLog is the access history in the state store: the proxy records
 // every allowed statement's reads, and lifecycle reads them back as an
 // [AccessHistory]. It is safe for concurrent use.
+//
+// Concurrent Record calls share transactions (group commit): a commit
+// waits for the disk, and the statements that arrive meanwhile are written
+// together in the next one, so the cost per statement falls as load rises
+// while every Record still returns only once its rows are durable.
 type AccessLog struct {
 	db *store.DB
+
+	mu      sync.Mutex
+	writing bool
+	queue   []*accessBatch
+}
+
+// accessBatch is one Record call waiting for its commit.
+type accessBatch struct {
+	recs []AccessRecord
+	done chan error
 }
 
 // NewAccessLog opens the access history in db, creating its tables.
@@ -90,6 +106,52 @@ func (l *AccessLog) Record(ctx context.Context, recs ...AccessRecord) error {
 			return err
 		}
 	}
+	b := &accessBatch{recs: recs, done: make(chan error, 1)}
+	l.mu.Lock()
+	l.queue = append(l.queue, b)
+	if l.writing {
+		// Wait for the writer to commit this batch, or to hand over the
+		// writing. Waiters do not give up on their context: a writer may be
+		// handing over to them, and the wait is bounded by the store's busy
+		// timeout.
+		l.mu.Unlock()
+		if err := <-b.done; !errors.Is(err, errAccessLead) {
+			return err
+		}
+		l.mu.Lock()
+	} else {
+		l.writing = true
+	}
+	// This call writes everything queued, its own batch included.
+	batches := l.queue
+	l.queue = nil
+	l.mu.Unlock()
+	var all []AccessRecord
+	for _, q := range batches {
+		all = append(all, q.recs...)
+	}
+	// Not the caller's context: other callers' rows ride on this commit.
+	err := l.write(context.WithoutCancel(ctx), all)
+	for _, q := range batches {
+		q.done <- err
+	}
+	// Hand the writing to the oldest waiter, so no caller writes for
+	// others for ever under steady load.
+	l.mu.Lock()
+	if len(l.queue) > 0 {
+		l.queue[0].done <- errAccessLead
+	} else {
+		l.writing = false
+	}
+	l.mu.Unlock()
+	return <-b.done
+}
+
+// errAccessLead tells a waiting Record call to write the queue itself.
+var errAccessLead = errors.New("access log: write the queue")
+
+// write inserts recs in one transaction, one INSERT per record.
+func (l *AccessLog) write(ctx context.Context, recs []AccessRecord) error {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("access log: %w", err)

@@ -25,7 +25,7 @@ import (
 // syntheticLake puts parts partitions of perPart objects under
 // wh/t/data/p=NN/ and three metadata files, and returns a plan moving every
 // partition from STANDARD to to.
-func syntheticLake(t *testing.T, c *s3.Client, parts, perPart int, to StorageClass) *Plan {
+func syntheticLake(t testing.TB, c *s3.Client, parts, perPart int, to StorageClass) *Plan {
 	t.Helper()
 	plan := &Plan{Format: PlanFormat, PriceVersion: DefaultPrices().Version, CreatedAt: time.Now().UTC()}
 	for i := range parts {
