@@ -519,4 +519,14 @@ func TestApplyRefusesWhileJobRunning(t *testing.T) {
 	if _, err := ex.Run(ctx, plan); err == nil || !strings.Contains(err.Error(), "unfinished") {
 		t.Errorf("Run = %v, want a refusal naming the unfinished job", err)
 	}
+	// An operator gives up on it; then a new apply runs.
+	if err := Abandon(ctx, db, "live"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Abandon(ctx, db, "live"); err == nil {
+		t.Error("abandoning a finished job succeeded")
+	}
+	if res, err := ex.Run(ctx, plan); err != nil || res.Copied != 1 {
+		t.Errorf("Run after Abandon = %+v, %v; want 1 copied", res, err)
+	}
 }

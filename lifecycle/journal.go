@@ -55,6 +55,8 @@ const (
 	StatusRunning = "running"
 	StatusDone    = "done"
 	StatusFailed  = "failed"
+	// StatusAbandoned: an operator gave up on an unfinished job (Abandon).
+	StatusAbandoned = "abandoned"
 )
 
 // Outcomes of one object in the journal.
@@ -235,6 +237,24 @@ func (j *journal) finish(ctx context.Context, id string, c Counts, now time.Time
 		status, finished, msg, c.ActionsDone, c.Copied, c.Tagged, c.Recovered, c.Skipped, c.Changed, c.BytesMoved, id)
 	if err != nil {
 		return fmt.Errorf("journal: finish job %s: %w", id, err)
+	}
+	return nil
+}
+
+// Abandon marks the unfinished apply job id as finished without completing
+// it (status "abandoned"), so apply stops resuming it; what it moved stays
+// moved and journalled.
+func Abandon(ctx context.Context, db *store.DB, id string) error {
+	if err := db.Migrate(ctx, "lifecycle-exec", execMigrations); err != nil {
+		return err
+	}
+	res, err := db.ExecContext(ctx, `UPDATE lifecycle_jobs SET status = ?, finished = ?, lease_until = 0 WHERE id = ? AND finished = 0`,
+		StatusAbandoned, time.Now().UnixNano(), id)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("no unfinished lifecycle job %q: `meridian lifecycle jobs` lists them", id)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,28 @@ func TestDemoLakeTiering(t *testing.T) {
 		return p
 	}
 	groups := scan()
+	// Scan's partitions are the catalog's PartitionStats keys, the form
+	// the planner records reads in.
+	for _, name := range []string{"iceberg.eu.guests", "iceberg.us.bookings"} {
+		ref, _ := catalog.ParseTableRef(name)
+		info, err := cat.Resolve(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, got []string
+		for _, ps := range info.Partitions {
+			want = append(want, ps.Key)
+		}
+		for _, g := range groups {
+			if g.Table == name && !g.Pinned {
+				got = append(got, g.Partition)
+			}
+		}
+		slices.Sort(got)
+		if len(want) < 24 || !slices.Equal(got, want) {
+			t.Errorf("%s: scanned partitions %d (%v...), catalog partitions %d (%v...)", name, len(got), got[:min(3, len(got))], len(want), want[:min(3, len(want))])
+		}
+	}
 	// Budgets half-way between the cheapest plan and the lake as it is:
 	// reachable, but only by tiering.
 	cheapest := plan(groups, true)

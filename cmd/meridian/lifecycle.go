@@ -36,7 +36,8 @@ Subcommands:
                             and after the plan, against the budget; --svg FILE
                             draws the next 12 months
   jobs [ID]                 the recorded apply and dry-run jobs, or one job with its
-                            journal (--json lists every object)
+                            journal (--json lists every object); jobs ID --abandon
+                            gives up on an unfinished apply job
   restore TABLE             restore archived partitions of TABLE (--partition KEY,
                             repeatable; none: every unreadable one), --tier, --days
 
@@ -62,7 +63,7 @@ var lifecycleFlags = map[string][]string{
 	"plan":    {"budget", "at", "out"},
 	"apply":   {"budget", "at", "plan", "apply"},
 	"report":  {"budget", "at", "plan", "svg"},
-	"jobs":    {"limit"},
+	"jobs":    {"limit", "abandon"},
 	"restore": {"partition", "tier", "days", "status"},
 }
 
@@ -76,7 +77,7 @@ type lifecycleArgs struct {
 	budgets, partitions   multiFlag
 	at, planPath, out     string
 	svg, tier             string
-	apply                 bool
+	apply, abandon        bool
 	limit, days, statusID int
 }
 
@@ -110,6 +111,7 @@ func runLifecycle(ctx context.Context, st streams, args []string) int {
 	fs.BoolVar(&a.apply, "apply", false, "apply: move the objects (without it apply is a dry run)")
 	fs.StringVar(&a.svg, "svg", "", "report: write the 12-month chart to `file` (one per region: file-REGION.svg)")
 	fs.IntVar(&a.limit, "limit", 20, "jobs: at most `n` jobs")
+	fs.BoolVar(&a.abandon, "abandon", false, "jobs ID: give up on the unfinished apply job ID, so apply stops resuming it")
 	fs.Var(&a.partitions, "partition", "restore: the partition `key` to restore (repeatable)")
 	fs.StringVar(&a.tier, "tier", "Standard", "restore: `tier` Expedited, Standard or Bulk")
 	fs.IntVar(&a.days, "days", 7, "restore: keep the restored copy `n` days")
@@ -140,6 +142,8 @@ func runLifecycle(ctx context.Context, st streams, args []string) int {
 		return usageError(st, "lifecycle", "restore takes one TABLE")
 	case sub == "jobs" && len(rest) > 1:
 		return usageError(st, "lifecycle", "jobs takes at most one job ID")
+	case sub == "jobs" && a.abandon && len(rest) != 1:
+		return usageError(st, "lifecycle", "jobs --abandon takes the job ID")
 	case sub != "restore" && sub != "jobs" && len(rest) > 0:
 		return usageError(st, "lifecycle", "%s takes no arguments, got %q", sub, strings.Join(rest, " "))
 	}
@@ -181,6 +185,12 @@ func runLifecycle(ctx context.Context, st streams, args []string) int {
 	case "report":
 		err = env.report(ctx, a)
 	case "jobs":
+		if a.abandon {
+			if err = lifecycle.Abandon(ctx, env.db, rest[0]); err == nil {
+				fmt.Fprintf(st.out, "job %s abandoned\n", rest[0])
+			}
+			break
+		}
 		err = env.jobs(ctx, rest, a.limit)
 	case "restore":
 		err = env.restore(ctx, rest, a)
