@@ -62,7 +62,13 @@ func runMain(m *testing.M) (code int) {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if os.Getenv("MERIDIAN_E2E_KEEP") != "" {
+			fmt.Fprintf(os.Stderr, "e2e: kept the demo directory %s (logs in demo/logs)\n", tmp)
+			return
+		}
+		os.RemoveAll(tmp)
+	}()
 	s, err := start(tmp)
 	if s != nil {
 		defer s.stop()
