@@ -36,7 +36,9 @@ type Record struct {
 func (r *Registry) Write(ctx context.Context, rec *Record) error {
 	p := &pendingRecord{rec: rec, done: make(chan error, 1)}
 	// Records are queued only under groupMu, so the committer, which stops
-	// under it too, never leaves one behind.
+	// under it too, never leaves one behind. When the queue is full the
+	// writer waits for room: writing alone would only add one more writer
+	// contending for the database's lock.
 	r.groupMu.Lock()
 	if r.group == nil {
 		r.group = make(chan *pendingRecord, maxGroup)
@@ -45,10 +47,9 @@ func (r *Registry) Write(ctx context.Context, rec *Record) error {
 	select {
 	case r.group <- p:
 		r.groupMu.Unlock()
-	default:
-		// The queue is full: write this one on its own.
+	case <-ctx.Done():
 		r.groupMu.Unlock()
-		return r.WriteBatch(ctx, []*Record{rec})
+		return ctx.Err()
 	}
 	select {
 	case err := <-p.done:
@@ -105,7 +106,12 @@ func (r *Registry) commitGroups(ch chan *pendingRecord) {
 			}
 			idle.Reset(time.Second)
 		case <-idle.C:
-			r.groupMu.Lock()
+			// A writer may hold groupMu while it waits for room in a full
+			// queue: then this is not idle, and the queue must be drained.
+			if !r.groupMu.TryLock() {
+				idle.Reset(time.Millisecond)
+				continue
+			}
 			if len(ch) > 0 {
 				r.groupMu.Unlock()
 				idle.Reset(time.Second)

@@ -370,7 +370,7 @@ func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
 	reg := openRegistry(t)
 	in := fiveTables(t)
-	const n = 300
+	const n = 1000
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {

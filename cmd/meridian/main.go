@@ -47,6 +47,7 @@ func commands() []command {
 		{"plan", "show how a SQL statement is analysed, without running it", runPlan},
 		{"catalog", "list, describe and tag the lake's tables", runCatalog},
 		{"policy", "push, test, dry-run, activate and roll back policy versions; show decisions", runPolicy},
+		{"users", "add and list the users that log in with passwords", runUsers},
 		{"lifecycle", "keep each region's lake under its storage budget: scan, plan, apply, report, jobs, restore", runLifecycle},
 		{"demo", "create the demo lake (demo init)", runDemo},
 		{"version", "print the version", runVersion},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/meridian-lake/meridian/catalog"
 	"github.com/meridian-lake/meridian/cluster"
 	"github.com/meridian-lake/meridian/internal/store"
+	"github.com/meridian-lake/meridian/lifecycle"
 	"github.com/meridian-lake/meridian/planner"
 	"github.com/meridian-lake/meridian/policy"
 	policies "github.com/meridian-lake/meridian/rego"
@@ -152,11 +154,36 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 		return sys, err
 	}
 	sys.closers = append(sys.closers, func() { db.Close() })
-	cat, err := catalog.New(ctx, cfg.Catalog, db)
+	// Lifecycle's record of archived partitions: the planner refuses reads
+	// of them, naming the restore command.
+	states, err := lifecycle.NewPartitionStateStore(ctx, db, time.Now)
+	if err != nil {
+		return sys, err
+	}
+	cat, err := catalog.New(ctx, cfg.Catalog, db, catalog.WithPartitionStates(states))
 	if err != nil {
 		return sys, err
 	}
 	sys.closers = append(sys.closers, func() { cat.Close() })
+	access, err := lifecycle.NewAccessLog(ctx, db)
+	if err != nil {
+		return sys, err
+	}
+	recordAccess := func(ctx context.Context, user string, plan *planner.Plan) {
+		recs := make([]lifecycle.AccessRecord, 0, len(plan.Reads))
+		for _, r := range plan.Reads {
+			recs = append(recs, lifecycle.AccessRecord{QueryID: plan.QueryID, At: plan.At, User: user,
+				Table: r.Table, Partitions: r.Partitions, Bytes: r.Bytes})
+		}
+		if len(recs) == 0 {
+			return
+		}
+		go func() {
+			if err := access.Record(ctx, recs...); err != nil {
+				log.Warn("access history not recorded", "query_id", plan.QueryID, "err", err)
+			}
+		}()
+	}
 	shipped, err := policy.LoadFS(policies.FS)
 	if err != nil {
 		return sys, err
@@ -201,7 +228,7 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 	// always asked.
 	handler := func(auth server.Authenticator, trust bool) http.Handler {
 		proxy := &server.Proxy{Planner: planr, Records: reg, Clusters: clusters, Signer: signer,
-			Auth: auth, TrustTokens: trust, Logger: log, AllowSpooling: cfg.Serve.AllowSpooling}
+			Auth: auth, TrustTokens: trust, Logger: log, AllowSpooling: cfg.Serve.AllowSpooling, Access: recordAccess}
 		proxies = append(proxies, proxy)
 		policyAPI := &server.PolicyAPI{Registry: reg, Authorize: server.RoleAuthorizer(server.RequestIdentity), Logger: log}
 		clusterAPI := &server.ClusterAPI{Clusters: clusters}
@@ -282,8 +309,53 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 			return sys, err
 		}
 	}
+	if err := startSchedules(ctx, cfg, db, log); err != nil {
+		return sys, err
+	}
 	log.Info("meridian serving", "addrs", sys.Addrs, "clusters", len(cfg.Clusters.Clusters))
 	return sys, nil
+}
+
+// startSchedules runs the lifecycle jobs of lifecycle.schedules, on one
+// replica at a time (a lease in the state store), with their history in
+// meridian lifecycle jobs.
+func startSchedules(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) error {
+	lc := cfg.Lifecycle.withDefaults()
+	if len(lc.Schedules) == 0 {
+		return nil
+	}
+	if err := lc.validate(); err != nil {
+		return err
+	}
+	var jobs []lifecycle.ScheduledJob
+	for name, spec := range lc.Schedules {
+		switch name {
+		case "apply":
+			jobs = append(jobs, lifecycle.ScheduledJob{Name: name, Spec: spec, Run: func(ctx context.Context) error {
+				// The same as meridian lifecycle apply --apply, logging
+				// instead of drawing progress.
+				env := &lifecycleEnv{cfg: cfg, lc: lc, now: time.Now, st: streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard}}
+				defer env.close()
+				if _, err := env.open(ctx, "apply"); err != nil {
+					return err
+				}
+				return env.applyCmd(ctx, lifecycleArgs{apply: true})
+			}})
+		}
+	}
+	host, _ := os.Hostname()
+	sched, err := lifecycle.NewScheduler(ctx, db.DB, jobs, lifecycle.SchedulerConfig{Dialect: "sqlite",
+		Owner: fmt.Sprintf("%s:%d", host, os.Getpid()), Logger: log})
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := sched.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("lifecycle scheduler stopped", "err", err)
+		}
+	}()
+	log.Info("lifecycle schedules", "jobs", len(jobs))
+	return nil
 }
 
 // Wait blocks until ctx ends (a clean stop) or a listener fails.
