@@ -1,6 +1,7 @@
 // Package lifecycle keeps each region's lake under its storage budget without
-// breaking tables or queries. This half of the package plans: it reads what
-// is stored (ListObjectsV2 or S3 Inventory reports, streamed), prices it with
+// breaking tables or queries.
+//
+// Planning reads what is stored (ListObjectsV2 or S3 Inventory reports, streamed), prices it with
 // a versioned price table (price.go, storage.go, cost.go), aggregates objects
 // into Iceberg partitions, and chooses a storage class per partition so each
 // region's projected monthly cost stays under its budget while partitions read
@@ -9,6 +10,20 @@
 // modelled by [SimulatedStorageClasses] (sim.go), which wraps the real S3
 // calls behind [ObjectStore]; code in this package never knows which of the
 // two it talks to.
+//
+// Acting: the executor (exec.go, journal.go) applies a Plan idempotently,
+// journalling every action and object before and after, so a killed job
+// resumes and converges; dry run is the default. Iceberg maintenance goes
+// through Iceberg, never around it: snapshot expiry (expire.go) and orphan
+// cleanup (orphan.go) never delete a file a snapshot, branch or tag
+// references, refuse gc.enabled=false and cutoffs under 24 h; retention
+// (retention.go) deletes partitions past meridian.retention-days with an
+// Iceberg delete commit, then expires the snapshots. Archived partitions are
+// recorded (PartitionStateStore, restore.go), which the catalog reports and
+// the planner refuses to read until a restore (Restorer) finishes. The
+// access history (access.go) is what the proxy records per statement and
+// the optimizer reads. Schedules (schedule.go) run jobs on one replica at a
+// time, under a lease in the state store.
 //
 // # How the executor consumes a Plan
 //
@@ -36,6 +51,6 @@
 //     not [StorageClass.Queryable], so the query planner refuses statements
 //     that would read them.
 //
-// Only cmd/ and server may import lifecycle; it imports catalog, policy and
-// internal packages.
+// Only cmd/ imports lifecycle; it imports catalog, policy and internal
+// packages.
 package lifecycle
