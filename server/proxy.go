@@ -283,6 +283,9 @@ func (p *Proxy) statement(w http.ResponseWriter, r *http.Request) {
 
 // local answers statements about Meridian's own session property.
 func (p *Proxy) local(w http.ResponseWriter, _ *http.Request, req *request, plan *planner.Plan, qid string) bool {
+	if k := plan.Analysis.Kind; k != "set_session" && k != "reset_session" {
+		return false
+	}
 	stmt, err := sql.Parser{}.Parse(req.sql)
 	if err != nil {
 		return false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // The URIs of a QueryResults document that point back at the cluster; the
@@ -29,9 +30,16 @@ type pageSummary struct {
 // malformed one is copied as it is.
 func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (string, error)) (pageSummary, error) {
 	var sum pageSummary
-	w := bufio.NewWriterSize(dst, 32<<10)
+	w := writers.Get().(*bufio.Writer)
+	w.Reset(dst)
+	bp := readBufs.Get().(*[]byte)
+	defer func() {
+		w.Reset(nil)
+		writers.Put(w)
+		readBufs.Put(bp)
+	}()
 	r := &pageScanner{rewrite: rewrite, sum: &sum, w: w}
-	buf := make([]byte, 32<<10)
+	buf := *bp
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
@@ -51,6 +59,13 @@ func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (st
 	}
 	return sum, w.Flush()
 }
+
+// The buffers of rewritePage are reused: every page of every query passes
+// through it.
+var (
+	writers  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+	readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+)
 
 // Phases of the scanner at depth 1 (inside the root object).
 const (

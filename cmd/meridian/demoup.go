@@ -86,6 +86,7 @@ Ctrl-C stops everything.`
 func runDemoUp(ctx context.Context, st streams, args []string) int {
 	fs := newFlagSet(st, "demo", "up|check [flags]", demoUpDescription)
 	dir := fs.String("dir", envOr("MERIDIAN_DIR", ".meridian"), "the demo's state `directory`")
+	configPath := fs.String("config", os.Getenv("MERIDIAN_CONFIG"), "for up: a configuration `file` (its dir, store and policy settings; clusters and listeners come from demo up)")
 	listen := fs.String("listen", "127.0.0.1:8080", "development-mode HTTP `address`")
 	tlsListen := fs.String("tls-listen", "127.0.0.1:8443", "HTTPS `address`")
 	enginePath := fs.String("engine", "", "the meridian-engine `binary` (default: beside meridian, then $PATH)")
@@ -102,7 +103,15 @@ func runDemoUp(ctx context.Context, st streams, args []string) int {
 	default:
 		return usageError(st, "demo", "want up or check")
 	}
-	sys, err := demoUp(ctx, st, *dir, *listen, *tlsListen, *enginePath)
+	base, err := Config{Dir: *dir}.withDefaults()
+	if *configPath != "" {
+		base, err = loadConfig(*configPath)
+	}
+	if err != nil {
+		fmt.Fprintf(st.err, "meridian demo up: %v\n", err)
+		return exitUsage
+	}
+	sys, err := demoUp(ctx, st, base, *dir, *listen, *tlsListen, *enginePath)
 	if err != nil {
 		fmt.Fprintf(st.err, "meridian demo up: %v\n", err)
 		return exitFailed
@@ -148,12 +157,8 @@ func (d *demoSystem) stop() {
 	}
 }
 
-func demoUp(ctx context.Context, st streams, dir, listen, tlsListen, enginePath string) (_ *demoSystem, err error) {
+func demoUp(ctx context.Context, st streams, cfg Config, dir, listen, tlsListen, enginePath string) (_ *demoSystem, err error) {
 	t0 := time.Now()
-	cfg, err := Config{Dir: dir}.withDefaults()
-	if err != nil {
-		return nil, err
-	}
 	if _, err := os.Stat(filepath.Join(cfg.Dir, "catalog.db")); err != nil {
 		return nil, fmt.Errorf("no demo lake in %s: run meridian demo init --dir %s first", cfg.Dir, dir)
 	}

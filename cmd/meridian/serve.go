@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -308,6 +309,17 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 		if err := serve(cfg.Serve.TLSListen, true); err != nil {
 			return sys, err
 		}
+	}
+	if addr := os.Getenv("MERIDIAN_PPROF"); addr != "" {
+		// Profiling for operators, on an address they choose (loopback).
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			log.Warn("profiling endpoint open", "addr", addr)
+			srv.ListenAndServe()
+		}()
 	}
 	if err := startSchedules(ctx, cfg, db, log); err != nil {
 		return sys, err
