@@ -542,10 +542,29 @@ func (e *lifecycleEnv) jobs(ctx context.Context, rest []string, limit int) error
 	if err != nil {
 		return err
 	}
+	// The scheduler's runs (meridian serve with lifecycle.schedules).
+	runs, err := lifecycle.JobHistory(ctx, e.db.DB, limit)
+	if err != nil {
+		return err
+	}
 	if e.json {
-		return printJSON(e.st, list)
+		return printJSON(e.st, struct {
+			Jobs      []lifecycle.Job    `json:"jobs"`
+			Scheduled []lifecycle.JobRun `json:"scheduled_runs"`
+		}{list, runs})
 	}
 	writeJobs(e.st.out, list)
+	if len(runs) > 0 {
+		fmt.Fprintln(e.st.out, "\nscheduled runs (meridian serve, lifecycle.schedules):")
+		for _, r := range runs {
+			took := "running"
+			if !r.Finished.IsZero() {
+				took = r.Finished.Sub(r.Started).Round(time.Second).String()
+			}
+			fmt.Fprintf(e.st.out, "  %-6s %-8s slot %s  started %s  %s  on %s %s\n", r.Job, r.Status,
+				r.Scheduled.UTC().Format(time.RFC3339), r.Started.UTC().Format(time.RFC3339), took, r.Owner, r.Error)
+		}
+	}
 	return nil
 }
 
