@@ -18,8 +18,15 @@ import (
 
 func openRegistry(t *testing.T) *policy.Registry {
 	t.Helper()
+	return openRegistryAt(t, filepath.Join(t.TempDir(), "state.db"))
+}
+
+// openRegistryAt opens a registry on the state database at path, as
+// another process sharing it would.
+func openRegistryAt(t *testing.T, path string) *policy.Registry {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "state.db")})
+	db, err := store.Open(ctx, store.Config{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,24 +322,8 @@ func TestDecisionQueries(t *testing.T) {
 // Refresh; the version id of each decision is reported.
 func TestRefreshFollowsOtherProcesses(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	open := func() *policy.Registry {
-		db, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "state.db")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		shipped, err := policy.LoadFS(policies.FS)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reg, err := policy.OpenRegistry(ctx, db, shipped, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return reg
-	}
-	server, cli := open(), open()
+	path := filepath.Join(t.TempDir(), "state.db")
+	server, cli := openRegistryAt(t, path), openRegistryAt(t, path)
 	in := fiveTables(t)
 	in.Subject.User = "blocked-user"
 	d, v1, err := server.Engine().DecideVersion(ctx, in)

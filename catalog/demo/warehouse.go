@@ -9,13 +9,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-
-	"github.com/meridian-lake/meridian/catalog"
 )
 
 // warehouse is where the demo's table files go: a local directory per region
@@ -36,33 +32,11 @@ func newWarehouse(ctx context.Context, cfg Config) (*warehouse, error) {
 		}
 		return &warehouse{dir: dir}, nil
 	}
-	c, err := newS3Client(ctx, *cfg.S3)
+	c, err := cfg.S3.Client(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("demo: s3 client: %w", err)
 	}
 	return &warehouse{s3: c}, nil
-}
-
-// newS3Client reaches cfg's endpoint; empty keys use the standard AWS chain,
-// as iceberg-go's S3 file IO does.
-func newS3Client(ctx context.Context, cfg catalog.S3Config) (*s3.Client, error) {
-	region := cfg.Region
-	if region == "" {
-		region = "us-east-1"
-	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
-	if cfg.AccessKeyID != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return s3.NewFromConfig(ac, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(cfg.Endpoint)
-		o.UsePathStyle = cfg.PathStyle
-	}), nil
 }
 
 // location is where table ns.name of region goes.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/meridian-lake/meridian/catalog"
 	"github.com/meridian-lake/meridian/engine"
+	"github.com/meridian-lake/meridian/internal/cfgfile"
 )
 
 func main() {
@@ -137,17 +137,9 @@ func loadCatalogConfig(path string) (catalog.Config, error) {
 	if path == "" {
 		return cfg, errors.New("--config is required: Meridian's YAML configuration with a catalog: section (catalogs and regions)")
 	}
-	f, err := os.Open(path)
+	data, err := cfgfile.Read(path, maxConfigBytes)
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
-	if err != nil {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
-	}
-	if len(data) > maxConfigBytes {
-		return cfg, fmt.Errorf("config %s: over %d bytes", path, maxConfigBytes)
 	}
 	var doc struct {
 		Catalog yaml.Node `yaml:"catalog"`
@@ -162,9 +154,7 @@ func loadCatalogConfig(path string) (catalog.Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(section))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
+	if err := cfgfile.DecodeStrict(section, &cfg); err != nil {
 		return cfg, fmt.Errorf("config %s: catalog: %w", path, err)
 	}
 	if err := cfg.Validate(); err != nil {

@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/meridian-lake/meridian/catalog"
 	"github.com/meridian-lake/meridian/cluster"
+	"github.com/meridian-lake/meridian/internal/cfgfile"
 	"github.com/meridian-lake/meridian/internal/store"
 )
 
@@ -58,21 +54,11 @@ var DemoRegions = []string{"eu", "us", "apac"}
 func loadConfig(path string) (Config, error) {
 	var cfg Config
 	if path != "" {
-		f, err := os.Open(path)
+		data, err := cfgfile.Read(path, maxConfigBytes)
 		if err != nil {
 			return cfg, fmt.Errorf("config: %w", err)
 		}
-		defer f.Close()
-		data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
-		if err != nil {
-			return cfg, fmt.Errorf("config %s: %w", path, err)
-		}
-		if len(data) > maxConfigBytes {
-			return cfg, fmt.Errorf("config %s: over %d bytes", path, maxConfigBytes)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		if err := cfgfile.DecodeStrict(data, &cfg); err != nil {
 			return cfg, fmt.Errorf("config %s: %w", path, err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/meridian-lake/meridian/catalog"
+	"github.com/meridian-lake/meridian/internal/cfgfile"
 	"github.com/meridian-lake/meridian/internal/store"
 	"github.com/meridian-lake/meridian/lifecycle"
 )
@@ -282,7 +283,7 @@ func (e *lifecycleEnv) lake(ctx context.Context) ([]lifecycle.LakeTable, []lifec
 // plan scans and plans, or reads the plan in path.
 func (e *lifecycleEnv) plan(ctx context.Context, path string) (*lifecycle.Plan, error) {
 	if path != "" {
-		data, err := readFileLimited(path, 1<<30)
+		data, err := cfgfile.Read(path, 1<<30)
 		if err != nil {
 			return nil, usageErr{err}
 		}

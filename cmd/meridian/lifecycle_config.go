@@ -6,15 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/meridian-lake/meridian/catalog"
+	"github.com/meridian-lake/meridian/internal/cfgfile"
 	"github.com/meridian-lake/meridian/internal/store"
 	"github.com/meridian-lake/meridian/lifecycle"
 )
@@ -114,32 +109,11 @@ func (c LifecycleConfig) prices() (lifecycle.PriceTable, error) {
 	if c.Prices == "" {
 		return base, nil
 	}
-	data, err := readFileLimited(c.Prices, maxConfigBytes)
+	data, err := cfgfile.Read(c.Prices, maxConfigBytes)
 	if err != nil {
 		return lifecycle.PriceTable{}, fmt.Errorf("lifecycle.prices: %w", err)
 	}
 	return lifecycle.ParsePriceTable(data, base)
-}
-
-func readFileLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s: over %d bytes", path, limit)
-	}
-	data := make([]byte, st.Size())
-	_, err = f.ReadAt(data, 0)
-	if err != nil && st.Size() > 0 {
-		return nil, err
-	}
-	return data, nil
 }
 
 // simulate reports whether storage classes are simulated for endpoint.
@@ -181,35 +155,11 @@ func lakeS3(cfg catalog.Config) catalog.S3Config {
 	return catalog.S3Config{}
 }
 
-// newLakeS3Client reaches the lake's S3; empty keys use the standard AWS
-// chain (environment, shared config, instance role).
-func newLakeS3Client(ctx context.Context, cfg catalog.S3Config) (*s3.Client, error) {
-	region := cfg.Region
-	if region == "" {
-		region = "us-east-1"
-	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
-	if cfg.AccessKeyID != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("s3: %w", err)
-	}
-	return s3.NewFromConfig(ac, func(o *s3.Options) {
-		if cfg.Endpoint != "" {
-			o.BaseEndpoint = aws.String(cfg.Endpoint)
-		}
-		o.UsePathStyle = cfg.PathStyle
-	}), nil
-}
-
 // objectStore is the lake's S3 as lifecycle's ObjectStore: the plain
 // client, or wrapped in the storage-class simulator.
 func objectStore(ctx context.Context, cfg Config, db *store.DB, prices lifecycle.PriceTable, now func() time.Time) (lifecycle.ObjectStore, bool, error) {
 	s3cfg := lakeS3(cfg.Catalog)
-	client, err := newLakeS3Client(ctx, s3cfg)
+	client, err := s3cfg.Client(ctx)
 	if err != nil {
 		return nil, false, err
 	}
