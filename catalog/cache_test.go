@@ -42,8 +42,7 @@ func TestCacheTTLAndInvalidation(t *testing.T) {
 func TestCacheDoesNotKeepErrorsOrStaleLoads(t *testing.T) {
 	fail := true
 	release := make(chan struct{})
-	var c *cache
-	c = newCache(time.Minute, 10, func(_ context.Context, r TableRef) (*TableInfo, error) {
+	c := newCache(time.Minute, 10, func(_ context.Context, r TableRef) (*TableInfo, error) {
 		if fail {
 			return nil, errors.New("catalog down")
 		}

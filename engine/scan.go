@@ -560,7 +560,7 @@ func duckType(t iceberg.Type) (string, error) {
 		}
 		return "STRUCT(" + strings.Join(parts, ", ") + ")", nil
 	}
-	return "", fmt.Errorf("Iceberg type %s is not supported", t)
+	return "", fmt.Errorf("iceberg type %s is not supported", t)
 }
 
 // snapshotOption picks the snapshot of FOR VERSION AS OF and FOR TIMESTAMP

@@ -268,11 +268,10 @@ func (e *Executor) Resume(ctx context.Context) (res Result, ok bool, err error) 
 
 // tracker totals a run for progress callbacks.
 type tracker struct {
-	mu   sync.Mutex
-	p    Progress
-	c    Counts
-	cb   func(Progress)
-	last time.Time
+	mu sync.Mutex
+	p  Progress
+	c  Counts
+	cb func(Progress)
 }
 
 func (t *tracker) object(f func(c *Counts), bytes int64) {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -282,6 +281,3 @@ func nonce() string {
 	return fmt.Sprintf("e2e_%d", time.Now().UnixNano())
 }
 
-// countRows counts the rows of a JSON array of arrays without decoding
-// them (benchmarks).
-func countRows(data []byte) int { return bytes.Count(data, []byte("],[")) + 1 }
