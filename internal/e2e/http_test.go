@@ -280,4 +280,3 @@ func byQueryID(id string) func(logLine) bool {
 func nonce() string {
 	return fmt.Sprintf("e2e_%d", time.Now().UnixNano())
 }
-
