@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -121,22 +120,9 @@ func runLifecycle(ctx context.Context, st streams, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(pos) == 0 {
-		return usageError(st, "lifecycle", "want a subcommand: scan, plan, apply, report, jobs or restore")
-	}
-	sub, rest := pos[0], pos[1:]
-	allowed, known := lifecycleFlags[sub]
-	if !known {
-		return usageError(st, "lifecycle", "unknown subcommand %q: want scan, plan, apply, report, jobs or restore", sub)
-	}
-	var stray []string
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "config" && f.Name != "json" && !slices.Contains(allowed, f.Name) {
-			stray = append(stray, "--"+f.Name)
-		}
-	})
-	if len(stray) > 0 {
-		return usageError(st, "lifecycle", "%s does not apply to %s", strings.Join(stray, ", "), sub)
+	sub, rest, code, ok := subcommand(st, "lifecycle", fs, pos, lifecycleFlags, []string{"config", "json"})
+	if !ok {
+		return code
 	}
 	switch {
 	case sub == "restore" && a.statusID == 0 && len(rest) != 1:

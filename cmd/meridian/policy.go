@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -115,22 +114,9 @@ func runPolicy(ctx context.Context, st streams, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(pos) == 0 {
-		return usageError(st, "policy", "want a subcommand: versions, push, test, impact, activate, rollback, history, log, bundle or purge")
-	}
-	sub, rest := pos[0], pos[1:]
-	allowed, known := policyFlags[sub]
-	if !known {
-		return usageError(st, "policy", "unknown subcommand %q: want versions, push, test, impact, activate, rollback, history, log, bundle or purge", sub)
-	}
-	var stray []string
-	fs.Visit(func(f *flag.Flag) {
-		if !slices.Contains([]string{"config", "json", "actor"}, f.Name) && !slices.Contains(allowed, f.Name) {
-			stray = append(stray, "--"+f.Name)
-		}
-	})
-	if len(stray) > 0 {
-		return usageError(st, "policy", "%s does not apply to %s", strings.Join(stray, ", "), sub)
+	sub, rest, code, ok := subcommand(st, "policy", fs, pos, policyFlags, []string{"config", "json", "actor"})
+	if !ok {
+		return code
 	}
 	if msg := checkPolicyArgs(sub, rest, a); msg != "" {
 		return usageError(st, "policy", "%s", msg)

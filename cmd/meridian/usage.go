@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -127,4 +129,31 @@ func runHelp(ctx context.Context, st streams, args []string) int {
 	}
 	// A command's -h is its help; asked for, it goes to standard output.
 	return c.run(ctx, streams{in: st.in, out: st.out, err: st.out}, []string{"-h"})
+}
+
+// subcommand picks the subcommand of a command whose subcommands take
+// different flags: pos[0] must be a key of flags, whose value lists the
+// flags it accepts besides the common ones. A flag set for another
+// subcommand is a usage error, so a typo never silently does nothing.
+func subcommand(st streams, name string, fs *flag.FlagSet, pos []string, flags map[string][]string, common []string) (sub string, rest []string, code int, ok bool) {
+	names := slices.Sorted(maps.Keys(flags))
+	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	if len(pos) == 0 {
+		return "", nil, usageError(st, name, "want a subcommand: %s", want), false
+	}
+	sub, rest = pos[0], pos[1:]
+	allowed, known := flags[sub]
+	if !known {
+		return "", nil, usageError(st, name, "unknown subcommand %q: want %s", sub, want), false
+	}
+	var stray []string
+	fs.Visit(func(f *flag.Flag) {
+		if !slices.Contains(common, f.Name) && !slices.Contains(allowed, f.Name) {
+			stray = append(stray, "--"+f.Name)
+		}
+	})
+	if len(stray) > 0 {
+		return "", nil, usageError(st, name, "%s does not apply to %s", strings.Join(stray, ", "), sub), false
+	}
+	return sub, rest, exitOK, true
 }
