@@ -383,22 +383,29 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, req *request, c 
 		return
 	}
 	defer resp.Body.Close()
-	sum := p.relay(w, r, resp, c, req.id.User, qid)
-	if sum.NextURI == "" || resp.StatusCode != http.StatusOK {
-		release()
-		return
-	}
+	// The query is tracked as soon as its id is read, before the client has
+	// the reply: a cancel (DELETE /v1/query/{id}) right after it finds it.
 	t := &tracked{release: release, cluster: c, user: req.id.User}
 	t.seen.Store(time.Now().Unix())
-	if old, loaded := p.inflight.LoadOrStore(sum.ID, t); loaded {
+	registered := ""
+	sum := p.relay(w, r, resp, c, req.id.User, qid, func(id string) {
+		if old, loaded := p.inflight.LoadOrStore(id, t); loaded {
+			old.(*tracked).seen.Store(time.Now().Unix())
+		} else {
+			registered = id
+		}
+	})
+	switch {
+	case registered == "":
 		release()
-		old.(*tracked).seen.Store(time.Now().Unix())
+	case sum.NextURI == "" || resp.StatusCode != http.StatusOK:
+		p.finish(registered)
 	}
 }
 
 // relay copies a cluster's reply to the client, rewriting the URIs into
 // routing tokens, and returns what it learnt of the page.
-func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Response, c *cluster.Cluster, user, qid string) pageSummary {
+func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Response, c *cluster.Cluster, user, qid string, onID func(string)) pageSummary {
 	for k, vs := range resp.Header {
 		if k == http.CanonicalHeaderKey(trino.HeaderStartedTransactionID) {
 			for _, v := range vs {
@@ -424,7 +431,7 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 			return "", err
 		}
 		return base + p.Signer.Path(Route{Cluster: c.Name, Upstream: u.RequestURI(), Expiry: time.Now().Add(p.TokenTTL), QueryID: qid, User: user}), nil
-	})
+	}, onID)
 	if err != nil {
 		// The status is sent; the client sees a broken page and fails the
 		// query. Say why in the log.
@@ -506,7 +513,7 @@ func (p *Proxy) followUp(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	sum := p.relay(w, r, resp, c, rt.User, rt.QueryID)
+	sum := p.relay(w, r, resp, c, rt.User, rt.QueryID, nil)
 	id := sum.ID
 	if id == "" {
 		id = upstreamID(rt.Upstream)

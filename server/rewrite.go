@@ -28,7 +28,11 @@ type pageSummary struct {
 // URI in memory, never the rows: memory does not grow with the page. The
 // document is not validated beyond what finding top-level keys needs; a
 // malformed one is copied as it is.
-func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (string, error)) (pageSummary, error) {
+//
+// onID, when not nil, is called with the query id as soon as it is read,
+// before the rest of the page reaches the client: whatever the client may do
+// with the id (cancel the query) finds it registered.
+func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (string, error), onID func(string)) (pageSummary, error) {
 	var sum pageSummary
 	w := writers.Get().(*bufio.Writer)
 	w.Reset(dst)
@@ -38,7 +42,7 @@ func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (st
 		writers.Put(w)
 		readBufs.Put(bp)
 	}()
-	r := &pageScanner{rewrite: rewrite, sum: &sum, w: w}
+	r := &pageScanner{rewrite: rewrite, onID: onID, sum: &sum, w: w}
 	buf := *bp
 	for {
 		n, err := src.Read(buf)
@@ -77,6 +81,7 @@ const (
 
 type pageScanner struct {
 	rewrite func(key, uri string) (string, error)
+	onID    func(string)
 	sum     *pageSummary
 	w       *bufio.Writer
 
@@ -190,6 +195,9 @@ func (s *pageScanner) finishValue() error {
 	switch {
 	case key == "id":
 		s.sum.ID = v
+		if s.onID != nil && v != "" {
+			s.onID(v)
+		}
 	default:
 		if key == "nextUri" {
 			s.sum.NextURI = v

@@ -23,7 +23,7 @@ func rewriteAll(t testing.TB, doc string, n int) (string, pageSummary, error) {
 	if n > 1 {
 		src = &chunkReader{s: doc, n: n}
 	}
-	sum, err := rewritePage(&out, src, tokenize)
+	sum, err := rewritePage(&out, src, tokenize, nil)
 	return out.String(), sum, err
 }
 
@@ -125,7 +125,7 @@ func FuzzRewritePage(f *testing.F) {
 	f.Add(`{"nextUri":"x\`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		var out bytes.Buffer
-		_, err := rewritePage(&out, strings.NewReader(doc), tokenize)
+		_, err := rewritePage(&out, strings.NewReader(doc), tokenize, nil)
 		var want map[string]any
 		if json.Unmarshal([]byte(doc), &want) != nil || err != nil {
 			return
@@ -160,7 +160,7 @@ func BenchmarkRewritePage(b *testing.B) {
 	b.SetBytes(int64(page.Len()))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := rewritePage(io.Discard, bytes.NewReader(page.Bytes()), func(_, uri string) (string, error) { return uri + "/t", nil }); err != nil {
+		if _, err := rewritePage(io.Discard, bytes.NewReader(page.Bytes()), func(_, uri string) (string, error) { return uri + "/t", nil }, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
