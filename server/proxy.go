@@ -61,6 +61,9 @@ type Proxy struct {
 	// timeout, so long polls are not cut).
 	Client *http.Client
 	Logger *slog.Logger
+	// Metrics, when set, counts statements and times planning, decisions
+	// and clusters.
+	Metrics *Metrics
 	// Access, when set, records what an allowed statement reads (tables and
 	// partitions, for lifecycle). It runs after the statement is forwarded
 	// and must not block for long.
@@ -265,6 +268,7 @@ func (p *Proxy) statement(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, qid, trino.Errorf(trino.GenericInternalError, "Meridian could not record the decision, so the statement is refused: retry"))
 		return
 	}
+	p.Metrics.statement(plan)
 	p.Logger.Info("statement", "query_id", qid, "user", req.id.User, "fingerprint", plan.Fingerprint,
 		"allow", plan.Allowed(), "cluster", plan.Cluster, "tables", rec.Tables, "plan_us", plan.Timings.Total.Microseconds())
 	if plan.Error != nil {
@@ -373,6 +377,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, req *request, c 
 	}
 	up.ContentLength = int64(len(req.sql))
 	release := c.Acquire()
+	sent := time.Now()
 	resp, err := p.Client.Do(up)
 	if err != nil {
 		release()
@@ -383,6 +388,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, req *request, c 
 		return
 	}
 	defer resp.Body.Close()
+	p.Metrics.upstreamTook(c, sent)
 	// The query is tracked as soon as its id is read, before the client has
 	// the reply: a cancel (DELETE /v1/query/{id}) right after it finds it.
 	t := &tracked{release: release, cluster: c, user: req.id.User}

@@ -223,18 +223,21 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 		return sys, err
 	}
 	planr := &planner.Planner{Catalog: cat, Policy: reg.Engine(), Clusters: clusters}
+	metrics := server.NewMetrics(clusters)
 	var proxies []*server.Proxy
 	// handler is everything one listener serves. Trusting X-Trino-User is
 	// for the plain-HTTP listener only: over TLS a password or token is
 	// always asked.
 	handler := func(auth server.Authenticator, trust bool) http.Handler {
 		proxy := &server.Proxy{Planner: planr, Records: reg, Clusters: clusters, Signer: signer,
-			Auth: auth, TrustTokens: trust, Logger: log, AllowSpooling: cfg.Serve.AllowSpooling, Access: recordAccess}
+			Auth: auth, TrustTokens: trust, Logger: log, AllowSpooling: cfg.Serve.AllowSpooling, Access: recordAccess, Metrics: metrics}
 		proxies = append(proxies, proxy)
 		policyAPI := &server.PolicyAPI{Registry: reg, Authorize: server.RoleAuthorizer(server.RequestIdentity), Logger: log}
 		clusterAPI := &server.ClusterAPI{Clusters: clusters}
 		mux := http.NewServeMux()
 		mux.Handle("/", proxy.Handler())
+		// Counts and timings only: no SQL, no user names.
+		mux.Handle("GET /metrics", metrics.Handler())
 		compliance := server.RequireIdentity(auth, server.RequireRole(server.RoleCompliance, policyAPI.Handler()))
 		admin := server.RequireIdentity(auth, server.RequireRole(server.RoleAdmin, clusterAPI.Handler()))
 		mux.Handle("/v1/meridian/policies", compliance)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,26 @@ func TestBaseline(t *testing.T) {
 		}
 		if !strings.Contains(string(out), "all 5 examples did what they should") {
 			t.Errorf("meridian demo check printed:\n%s", out)
+		}
+	})
+	t.Run("Metrics", func(t *testing.T) {
+		// The statements above are counted, by outcome and region; no SQL
+		// or literal reaches the metrics.
+		resp, err := http.Get(s.plain + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		text := string(body)
+		for _, want := range []string{`meridian_statements_total{outcome="allowed",region="eu"}`, `meridian_statements_total{outcome="denied",region=""}`,
+			`meridian_cluster_state{cluster="eu-1",region="eu",state="healthy"} 1`, "meridian_planning_seconds_bucket"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+		if strings.Contains(text, "France") || strings.Contains(text, "guests") {
+			t.Error("/metrics holds statement text")
 		}
 	})
 }
