@@ -30,7 +30,11 @@ const DefaultCacheEntries = 10_000
 
 // maxKeyBytes skips caching inputs whose encoding is larger than this:
 // such statements are rare and would crowd the cache.
-const maxKeyBytes = 64 << 10
+const maxKeyBytes = 16 << 10
+
+// maxCacheBytes bounds the keys one version's cache holds, whatever the
+// statements: at most twice this in memory with both generations.
+const maxCacheBytes = 16 << 20
 
 // CacheStats counts decision cache lookups.
 type CacheStats struct {
@@ -55,6 +59,7 @@ type decisionCache struct {
 
 	mu       sync.Mutex
 	cur, old map[string]Decision
+	curBytes int // the key bytes in cur
 
 	hits, misses atomic.Uint64
 }
@@ -189,8 +194,12 @@ func (c *decisionCache) put(key []byte, d Decision) {
 }
 
 func (c *decisionCache) putLocked(key string, d Decision) {
-	if len(c.cur) >= (c.max+1)/2 {
+	if len(c.cur) >= (c.max+1)/2 || c.curBytes+len(key) > maxCacheBytes/2 {
 		c.old, c.cur = c.cur, make(map[string]Decision, len(c.cur))
+		c.curBytes = 0
+	}
+	if _, ok := c.cur[key]; !ok {
+		c.curBytes += len(key)
 	}
 	c.cur[key] = d
 }

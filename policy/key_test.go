@@ -92,3 +92,26 @@ func TestKeyCoversEveryField(t *testing.T) {
 		t.Fatalf("visited %d fields; the walk is broken", seen)
 	}
 }
+
+// The cache stays within its byte budget however large the inputs.
+func TestCacheByteBudget(t *testing.T) {
+	c := &decisionCache{max: 1_000_000, cur: map[string]Decision{}}
+	key := make([]byte, maxKeyBytes)
+	for i := range 5000 {
+		key[0], key[1], key[2] = byte(i), byte(i>>8), byte(i>>16)
+		c.put(key, Decision{Allow: true, Regions: []string{"eu"}})
+	}
+	total := 0
+	for k := range c.cur {
+		total += len(k)
+	}
+	for k := range c.old {
+		total += len(k)
+	}
+	if total > maxCacheBytes {
+		t.Fatalf("cache holds %d key bytes, over the budget of %d", total, maxCacheBytes)
+	}
+	if len(c.cur)+len(c.old) == 0 {
+		t.Fatal("the cache holds nothing")
+	}
+}
