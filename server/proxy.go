@@ -257,6 +257,12 @@ func (p *Proxy) statement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	plan := p.Planner.Plan(r.Context(), req.planRequest(qid))
+	if k := plan.Analysis.Kind; k == "set_session_authorization" || k == "reset_session_authorization" {
+		// Statements run as the user Meridian authenticated; switching
+		// users inside a session would run them as someone else.
+		plan.Error = trino.Errorf(trino.PermissionDenied,
+			"Access Denied: SET SESSION AUTHORIZATION is not available through Meridian, which runs every statement as the user it authenticated: connect as the other user instead")
+	}
 	target := plan.Chosen()
 	if plan.Error == nil && pin != nil {
 		target, plan.Error = p.pinnedCluster(plan, pin)
@@ -325,6 +331,8 @@ var dropRequest = map[string]bool{
 	"Host": true, "Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true,
 	"X-Forwarded-Proto": true, "X-Forwarded-Port": true, "X-Forwarded-Prefix": true,
 	http.CanonicalHeaderKey(trino.HeaderUser): true, http.CanonicalHeaderKey(trino.HeaderOriginalUser): true,
+	// Meridian decides who runs a statement; a client cannot switch users.
+	http.CanonicalHeaderKey(trino.HeaderAuthorizationUser): true,
 	http.CanonicalHeaderKey(trino.HeaderTransactionID): true, http.CanonicalHeaderKey(trino.HeaderSession): true,
 	"Accept-Encoding": true,
 }

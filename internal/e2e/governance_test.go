@@ -133,6 +133,10 @@ func TestBypass(t *testing.T) {
 		{name: "ViewOverProtectedTable", sql: "SELECT * FROM " + viewName},
 		{name: "UnqualifiedView", sql: "SELECT email FROM guest_emails",
 			headers: []string{"X-Trino-Catalog", "iceberg", "X-Trino-Schema", "us"}},
+		// Claiming to run as the EU user changes nothing: Meridian decides
+		// (and tells the cluster) who runs the statement.
+		{name: "AuthorizationUserHeader", sql: "SELECT * FROM iceberg.eu.guests",
+			headers: []string{"X-Trino-Authorization-User", "anna", "X-Trino-Original-User", "anna"}},
 	}
 	for _, a := range attempts {
 		t.Run(a.name, func(t *testing.T) {
@@ -164,6 +168,15 @@ func TestBypass(t *testing.T) {
 			}
 		})
 	}
+	t.Run("SetSessionAuthorization", func(t *testing.T) {
+		res, err := c.run(ctx, s.plain, "SET SESSION AUTHORIZATION 'anna'", userHeader("sam"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Error == nil || res.Error.ErrorName != "PERMISSION_DENIED" || !strings.Contains(res.Error.Message, "SET SESSION AUTHORIZATION") {
+			t.Fatalf("SET SESSION AUTHORIZATION: %+v on %q; want PERMISSION_DENIED", res.Error, res.Cluster)
+		}
+	})
 	t.Run("UseThenUnqualifiedWithGoClient", func(t *testing.T) {
 		db, _ := s.goDB(t, "sam", map[string]string{"purpose": "analytics"})
 		conn, err := db.Conn(ctx)

@@ -22,6 +22,9 @@ const (
 	HeaderResourceEstimate   = "X-Trino-Resource-Estimate"
 	HeaderExtraCredential    = "X-Trino-Extra-Credential"
 	HeaderQueryDataEncoding  = "X-Trino-Query-Data-Encoding"
+	// HeaderAuthorizationUser is what a client sends after SET SESSION
+	// AUTHORIZATION: the user to run as.
+	HeaderAuthorizationUser = "X-Trino-Authorization-User"
 
 	HeaderSetCatalog             = "X-Trino-Set-Catalog"
 	HeaderSetSchema              = "X-Trino-Set-Schema"
