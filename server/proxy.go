@@ -333,7 +333,7 @@ var dropRequest = map[string]bool{
 	http.CanonicalHeaderKey(trino.HeaderUser): true, http.CanonicalHeaderKey(trino.HeaderOriginalUser): true,
 	// Meridian decides who runs a statement; a client cannot switch users.
 	http.CanonicalHeaderKey(trino.HeaderAuthorizationUser): true,
-	http.CanonicalHeaderKey(trino.HeaderTransactionID): true, http.CanonicalHeaderKey(trino.HeaderSession): true,
+	http.CanonicalHeaderKey(trino.HeaderTransactionID):     true, http.CanonicalHeaderKey(trino.HeaderSession): true,
 	"Accept-Encoding": true,
 }
 
