@@ -35,15 +35,6 @@ func (e *Engine) routes() *http.ServeMux {
 	return m
 }
 
-// baseURL is where the client reached us; nextUri and infoUri point there.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 func writeJSON(w http.ResponseWriter, q *query, body []byte) {
 	if q != nil {
 		for k, vs := range q.headers {
@@ -60,7 +51,7 @@ func writeJSON(w http.ResponseWriter, q *query, body []byte) {
 // fails at once, with HTTP 200 and the error.
 func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(e.cfg.MaxStatementBytes)+1))
-	base := baseURL(r)
+	base := trino.BaseURL(r)
 	if err != nil {
 		http.Error(w, "cannot read the statement", http.StatusBadRequest)
 		return
@@ -137,7 +128,7 @@ func (e *Engine) next(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, status := q.reply(r.Context(), token, baseURL(r))
+	body, status := q.reply(r.Context(), token, trino.BaseURL(r))
 	switch status {
 	case http.StatusOK:
 		writeJSON(w, q, body)
@@ -200,7 +191,7 @@ func (e *Engine) queryInfo(w http.ResponseWriter, r *http.Request) {
 		Fingerprint string            `json:"fingerprint"`
 		QueryStats  trino.Stats       `json:"queryStats"`
 		ErrorCode   *trino.Code       `json:"errorCode,omitempty"`
-	}{QueryID: q.id, State: stats.State, Self: baseURL(r) + "/v1/query/" + q.id,
+	}{QueryID: q.id, State: stats.State, Self: trino.BaseURL(r) + "/v1/query/" + q.id,
 		Session: map[string]string{"user": q.user}, Fingerprint: q.fingerprint, QueryStats: stats}
 	switch {
 	case q.err != nil:

@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +25,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/meridian-lake/meridian/internal/cfgfile"
 )
 
 // JWTConfig configures JWTAuth, the production identity source: bearer
@@ -233,7 +234,7 @@ func NewJWTAuth(cfg JWTConfig) (*JWTAuth, error) {
 		),
 	}
 	if cfg.JWKSFile != "" {
-		data, err := readFileLimited(cfg.JWKSFile, maxJWKSBytes)
+		data, err := cfgfile.Read(cfg.JWKSFile, maxJWKSBytes)
 		if err != nil {
 			return nil, fmt.Errorf("jwt: JWKS file: %w", err)
 		}
@@ -245,23 +246,6 @@ func NewJWTAuth(cfg JWTConfig) (*JWTAuth, error) {
 		a.keys.Store(set)
 	}
 	return a, nil
-}
-
-// readFileLimited reads a file of at most limit bytes.
-func readFileLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is over the limit of %d bytes", path, limit)
-	}
-	return data, nil
 }
 
 // Refresh fetches the JWKS URL now (nothing to do for a file).

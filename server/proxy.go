@@ -438,7 +438,7 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 		io.Copy(w, io.LimitReader(resp.Body, 1<<20))
 		return pageSummary{}
 	}
-	base := externalBase(r)
+	base := trino.BaseURL(r)
 	sum, err := rewritePage(w, resp.Body, func(key, uri string) (string, error) {
 		u, err := url.Parse(uri)
 		if err != nil {
@@ -456,15 +456,6 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 		f.Flush()
 	}
 	return sum
-}
-
-// externalBase is Meridian's base URL as the client reached it.
-func externalBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // followUp handles GET, HEAD and DELETE on a routing token.

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/meridian-lake/meridian/internal/cfgfile"
 )
 
 // File names SelfSigned writes in its directory.
@@ -129,11 +131,11 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 // not-yet-valid certificate is an error: clients would refuse it anyway,
 // with a message far from the cause.
 func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	certPEM, err := readFileLimited(certFile, 1<<20)
+	certPEM, err := cfgfile.Read(certFile, 1<<20)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("TLS certificate: %w", err)
 	}
-	keyPEM, err := readFileLimited(keyFile, 1<<20)
+	keyPEM, err := cfgfile.Read(keyFile, 1<<20)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("TLS key: %w", err)
 	}

@@ -311,29 +311,16 @@ func demoUsersFile(dir string) (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	type entry struct {
-		Name         string   `yaml:"name"`
-		PasswordHash string   `yaml:"password_hash"`
-		Region       string   `yaml:"region"`
-		Groups       []string `yaml:"groups,omitempty"`
-		Purposes     []string `yaml:"purposes,omitempty"`
-		Roles        []string `yaml:"roles,omitempty"`
-	}
-	var doc struct {
-		Users []entry `yaml:"users"`
-	}
+	var doc usersDoc
 	for _, u := range demoUsers {
 		h, err := server.HashPassword(demoPassword(u.name), 0)
 		if err != nil {
 			return "", err
 		}
-		doc.Users = append(doc.Users, entry{u.name, h, u.region, u.groups, u.purposes, u.roles})
+		doc.Users = append(doc.Users, server.User{Name: u.name, PasswordHash: h, Region: u.region, Groups: u.groups, Purposes: u.purposes, Roles: u.roles})
 	}
-	b, err := yaml.Marshal(doc)
-	if err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(path, append([]byte("# The demo users; each password is the name followed by -demo.\n"), b...), 0o600)
+	// Each password is the name followed by -demo (printDemoHelp says so).
+	return path, writeUsersDoc(path, doc)
 }
 
 func printDemoHelp(w io.Writer, d *demoSystem, certFile string, took time.Duration) {

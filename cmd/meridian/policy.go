@@ -744,7 +744,7 @@ func (e *policyEnv) bundle(ctx context.Context, st streams, a policyArgs) error 
 			return err
 		}
 		report = st.err
-	} else if err := writeFileAtomic(a.out, buf.Bytes()); err != nil {
+	} else if err := writeFileAtomic(a.out, buf.Bytes(), 0o644); err != nil {
 		return usageErr{err}
 	}
 	if e.json {
@@ -758,7 +758,7 @@ func (e *policyEnv) bundle(ctx context.Context, st streams, a policyArgs) error 
 
 // writeFileAtomic writes data to name through a temporary file in the same
 // directory, so a reader never sees half a bundle.
-func writeFileAtomic(name string, data []byte) error {
+func writeFileAtomic(name string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
 		return err
@@ -768,7 +768,7 @@ func writeFileAtomic(name string, data []byte) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return err
 	}

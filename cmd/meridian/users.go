@@ -108,7 +108,7 @@ func runUsers(ctx context.Context, st streams, args []string) int {
 	if err != nil {
 		return usageError(st, "users", "%v", err)
 	}
-	entry := usersEntry{Name: pos[1], PasswordHash: h, Region: *region, Groups: splitList(*groups),
+	entry := server.User{Name: pos[1], PasswordHash: h, Region: *region, Groups: splitList(*groups),
 		Purposes: splitList(*purposes), Roles: splitList(*roles)}
 	replaced := false
 	for i := range doc.Users {
@@ -131,17 +131,9 @@ func runUsers(ctx context.Context, st streams, args []string) int {
 	return exitOK
 }
 
-type usersEntry struct {
-	Name         string   `yaml:"name"`
-	PasswordHash string   `yaml:"password_hash"`
-	Region       string   `yaml:"region,omitempty"`
-	Groups       []string `yaml:"groups,omitempty"`
-	Purposes     []string `yaml:"purposes,omitempty"`
-	Roles        []string `yaml:"roles,omitempty"`
-}
-
+// usersDoc is the users file as server.ParseUsers reads it.
 type usersDoc struct {
-	Users []usersEntry `yaml:"users"`
+	Users []server.User `yaml:"users"`
 }
 
 // readUsersDoc reads the file as Meridian does (a missing file is empty).
@@ -173,23 +165,7 @@ func writeUsersDoc(path string, doc usersDoc) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".users-*.yaml")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return writeFileAtomic(path, b, 0o600)
 }
 
 func splitList(s string) []string {

@@ -1,5 +1,7 @@
 package trino
 
+import "net/http"
+
 // Request and response header names of the protocol (the X-Trino- forms; the
 // legacy X-Presto- prefix is an alias).
 const (
@@ -39,3 +41,13 @@ const (
 	HeaderSetAuthorizationUser   = "X-Trino-Set-Authorization-User"
 	HeaderResetAuthorizationUser = "X-Trino-Reset-Authorization-User"
 )
+
+// BaseURL is the scheme and host a client reached the server at: where
+// nextUri and infoUri must point.
+func BaseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
