@@ -134,7 +134,11 @@ func (c *Compiled) Decide(ctx context.Context, in *Input, timeout time.Duration)
 		return c.evaluate(ctx, in, timeout)
 	}
 	bp := keyBufs.Get().(*[]byte)
-	defer keyBufs.Put(bp)
+	defer func() {
+		if cap(*bp) <= maxKeyBytes {
+			keyBufs.Put(bp) // a buffer grown by a huge input is dropped
+		}
+	}()
 	key := in.key((*bp)[:0], c.cache.withQueryID)
 	*bp = key
 	if d, ok := c.cache.get(key); ok {
