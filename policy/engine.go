@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Rule ids of the denials the engine itself produces.
@@ -152,15 +154,24 @@ func (c *Compiled) Decide(ctx context.Context, in *Input, timeout time.Duration)
 }
 
 // evaluate runs the policy on in, within timeout.
+//
+// The deadline and the caller's cancellation stop the evaluation through
+// one topdown.Cancel, armed with a timer and context.AfterFunc: no context,
+// goroutine or channel per decision, as rego would make without it.
 func (c *Compiled) evaluate(ctx context.Context, in *Input, timeout time.Duration) (Decision, error) {
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+	cancel := topdown.NewCancel()
+	if ctx.Done() != nil {
+		defer context.AfterFunc(ctx, cancel.Cancel)()
 	}
-	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalGenerateJSON(keepTerm))
+	var timer *time.Timer
+	if timeout > 0 {
+		timer = time.AfterFunc(timeout, cancel.Cancel)
+	}
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalExternalCancel(cancel),
+		rego.EvalMetrics(noMetrics), rego.EvalGenerateJSON(keepTerm))
+	timedOut := timer != nil && !timer.Stop()
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || err != nil && ctx.Err() != nil:
+	case err != nil && (timedOut || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)):
 		return deny(RuleTimeout, "the policy did not decide in time; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
 	case err != nil:
 		return deny(RuleError, "the policy failed to evaluate; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
@@ -177,6 +188,9 @@ func (c *Compiled) evaluate(ctx context.Context, in *Input, timeout time.Duratio
 	}
 	return d, nil
 }
+
+// noMetrics is shared by all evaluations: nothing reads their metrics.
+var noMetrics = metrics.NoOp()
 
 // keepTerm leaves the decision as an AST term: decode reads it directly,
 // without building Go maps first.

@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"sort"
-
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -89,76 +87,141 @@ type Violation struct {
 }
 
 // value builds the input as an OPA value directly, without a JSON round trip:
-// this is on the path of every statement.
+// this is on the path of every statement. Keys, booleans, small numbers and
+// empty arrays are OPA's shared immutable terms (evaluation never changes
+// the input), and the other terms come from a few blocks, so a decision
+// allocates little more than what differs between inputs.
 func (in *Input) value() ast.Value {
-	tables := make([]*ast.Term, len(in.Tables))
+	var a terms
+	tables := a.slice(len(in.Tables))
 	for i := range in.Tables {
 		t := &in.Tables[i]
-		tables[i] = ast.ObjectTerm(
-			item("name", ast.StringTerm(t.Name)),
-			item("access", ast.StringTerm(t.Access)),
-			item("region", ast.StringTerm(t.Region)),
-			item("classification", ast.StringTerm(t.Classification)),
-			item("purposes", stringArray(t.Purposes)),
-			item("columns_read", stringArray(t.ColumnsRead)),
-			item("pii_columns_read", stringArray(t.PIIColumnsRead)),
-			item("pii_in_output", stringArray(t.PIIInOutput)),
-			item("pii_grouped_by", stringArray(t.PIIGroupedBy)),
-			item("output_aggregated", ast.BooleanTerm(t.OutputAggregated)),
-			item("retention_days", ast.IntNumberTerm(t.RetentionDays)),
-			item("unreadable_partitions", ast.IntNumberTerm(t.UnreadablePartitions)),
+		tables[i] = a.object(
+			[2]*ast.Term{keyName, a.str(t.Name)},
+			[2]*ast.Term{keyAccess, a.str(t.Access)},
+			[2]*ast.Term{keyRegion, a.str(t.Region)},
+			[2]*ast.Term{keyClassification, a.str(t.Classification)},
+			[2]*ast.Term{keyPurposes, a.strings(t.Purposes)},
+			[2]*ast.Term{keyColumnsRead, a.strings(t.ColumnsRead)},
+			[2]*ast.Term{keyPIIColumnsRead, a.strings(t.PIIColumnsRead)},
+			[2]*ast.Term{keyPIIInOutput, a.strings(t.PIIInOutput)},
+			[2]*ast.Term{keyPIIGroupedBy, a.strings(t.PIIGroupedBy)},
+			[2]*ast.Term{keyOutputAggregated, ast.InternedTerm(t.OutputAggregated)},
+			[2]*ast.Term{keyRetentionDays, ast.InternedTerm(t.RetentionDays)},
+			[2]*ast.Term{keyUnreadablePartitions, ast.InternedTerm(t.UnreadablePartitions)},
 		)
 	}
-	writes := make([]*ast.Term, len(in.Statement.WritesTo))
-	for i, w := range in.Statement.WritesTo {
-		writes[i] = ast.ObjectTerm(item("table", ast.StringTerm(w.Table)), item("region", ast.StringTerm(w.Region)))
+	writes := ast.InternedEmptyArray
+	if len(in.Statement.WritesTo) > 0 {
+		ws := a.slice(len(in.Statement.WritesTo))
+		for i, w := range in.Statement.WritesTo {
+			ws[i] = a.object([2]*ast.Term{keyTable, a.str(w.Table)}, [2]*ast.Term{keyRegion, a.str(w.Region)})
+		}
+		writes = a.array(ws)
 	}
-	names := make([]string, 0, len(in.Regions))
-	for r := range in.Regions {
-		names = append(names, r)
-	}
-	sort.Strings(names)
-	regions := make([][2]*ast.Term, 0, len(names))
-	for _, r := range names {
-		ri := in.Regions[r]
-		regions = append(regions, item(r, ast.ObjectTerm(
-			item("jurisdiction", ast.StringTerm(ri.Jurisdiction)),
-			item("healthy", ast.BooleanTerm(ri.Healthy)),
-		)))
+	regions := make([][2]*ast.Term, 0, len(in.Regions))
+	for r, ri := range in.Regions { // an object's keys need no order
+		regions = append(regions, [2]*ast.Term{a.str(r), a.object(
+			[2]*ast.Term{keyJurisdiction, a.str(ri.Jurisdiction)},
+			[2]*ast.Term{keyHealthy, ast.InternedTerm(ri.Healthy)},
+		)})
 	}
 	return ast.NewObject(
-		item("version", ast.IntNumberTerm(in.Version)),
-		item("subject", ast.ObjectTerm(
-			item("user", ast.StringTerm(in.Subject.User)),
-			item("groups", stringArray(in.Subject.Groups)),
-			item("region", ast.StringTerm(in.Subject.Region)),
-			item("purposes", stringArray(in.Subject.Purposes)),
-			item("authenticated", ast.BooleanTerm(in.Subject.Authenticated)),
-		)),
-		item("request", ast.ObjectTerm(
-			item("purpose", ast.StringTerm(in.Request.Purpose)),
-			item("source", ast.StringTerm(in.Request.Source)),
-			item("client_tags", stringArray(in.Request.ClientTags)),
-			item("query_id", ast.StringTerm(in.Request.QueryID)),
-		)),
-		item("statement", ast.ObjectTerm(
-			item("kind", ast.StringTerm(in.Statement.Kind)),
-			item("analysis", ast.StringTerm(in.Statement.Analysis)),
-			item("fingerprint", ast.StringTerm(in.Statement.Fingerprint)),
-			item("opaque", stringArray(in.Statement.Opaque)),
-			item("writes_to", ast.ArrayTerm(writes...)),
-		)),
-		item("tables", ast.ArrayTerm(tables...)),
-		item("regions", ast.ObjectTerm(regions...)),
+		[2]*ast.Term{keyVersion, ast.InternedTerm(in.Version)},
+		[2]*ast.Term{keySubject, a.object(
+			[2]*ast.Term{keyUser, a.str(in.Subject.User)},
+			[2]*ast.Term{keyGroups, a.strings(in.Subject.Groups)},
+			[2]*ast.Term{keyRegion, a.str(in.Subject.Region)},
+			[2]*ast.Term{keyPurposes, a.strings(in.Subject.Purposes)},
+			[2]*ast.Term{keyAuthenticated, ast.InternedTerm(in.Subject.Authenticated)},
+		)},
+		[2]*ast.Term{keyRequest, a.object(
+			[2]*ast.Term{keyPurpose, a.str(in.Request.Purpose)},
+			[2]*ast.Term{keySource, a.str(in.Request.Source)},
+			[2]*ast.Term{keyClientTags, a.strings(in.Request.ClientTags)},
+			[2]*ast.Term{keyQueryID, a.str(in.Request.QueryID)},
+		)},
+		[2]*ast.Term{keyStatement, a.object(
+			[2]*ast.Term{keyKind, a.str(in.Statement.Kind)},
+			[2]*ast.Term{keyAnalysis, a.str(in.Statement.Analysis)},
+			[2]*ast.Term{keyFingerprint, a.str(in.Statement.Fingerprint)},
+			[2]*ast.Term{keyOpaque, a.strings(in.Statement.Opaque)},
+			[2]*ast.Term{keyWritesTo, writes},
+		)},
+		[2]*ast.Term{keyTables, a.array(tables)},
+		[2]*ast.Term{keyRegions, a.object(regions...)},
 	)
 }
 
-func item(k string, v *ast.Term) [2]*ast.Term { return ast.Item(ast.StringTerm(k), v) }
+// The input's keys, built once.
+var (
+	keyVersion, keySubject, keyRequest, keyStatement = inputKey("version"), inputKey("subject"), inputKey("request"), inputKey("statement")
+	keyTables, keyRegions, keyUser, keyGroups        = inputKey("tables"), inputKey("regions"), inputKey("user"), inputKey("groups")
+	keyRegion, keyPurposes, keyAuthenticated         = inputKey("region"), inputKey("purposes"), inputKey("authenticated")
+	keyPurpose, keySource, keyClientTags, keyQueryID = inputKey("purpose"), inputKey("source"), inputKey("client_tags"), inputKey("query_id")
+	keyKind, keyAnalysis, keyFingerprint, keyOpaque  = inputKey("kind"), inputKey("analysis"), inputKey("fingerprint"), inputKey("opaque")
+	keyWritesTo, keyTable, keyName, keyAccess        = inputKey("writes_to"), inputKey("table"), inputKey("name"), inputKey("access")
+	keyClassification, keyColumnsRead                = inputKey("classification"), inputKey("columns_read")
+	keyPIIColumnsRead, keyPIIInOutput                = inputKey("pii_columns_read"), inputKey("pii_in_output")
+	keyPIIGroupedBy, keyOutputAggregated             = inputKey("pii_grouped_by"), inputKey("output_aggregated")
+	keyRetentionDays, keyUnreadablePartitions        = inputKey("retention_days"), inputKey("unreadable_partitions")
+	keyJurisdiction, keyHealthy                      = inputKey("jurisdiction"), inputKey("healthy")
+)
 
-func stringArray(ss []string) *ast.Term {
+func inputKey(s string) *ast.Term { return ast.StringTerm(s) }
+
+// terms hands out the terms of one input from blocks, one allocation per
+// block instead of one per term.
+type terms struct {
+	block []ast.Term
+}
+
+const termBlock = 64
+
+func (a *terms) next(v ast.Value) *ast.Term {
+	if len(a.block) == 0 {
+		a.block = make([]ast.Term, termBlock)
+	}
+	t := &a.block[0]
+	a.block = a.block[1:]
+	t.Value = v
+	return t
+}
+
+// str is s as a term: OPA's shared one for "" and the strings it interns.
+func (a *terms) str(s string) *ast.Term {
+	if ast.HasInternedValue(s) {
+		return ast.InternedTerm(s)
+	}
+	return a.next(ast.String(s))
+}
+
+func (a *terms) slice(n int) []*ast.Term {
+	if n == 0 {
+		return nil
+	}
+	return make([]*ast.Term, n)
+}
+
+func (a *terms) array(ts []*ast.Term) *ast.Term {
+	if len(ts) == 0 {
+		return ast.InternedEmptyArray
+	}
+	return a.next(ast.NewArray(ts...))
+}
+
+func (a *terms) object(items ...[2]*ast.Term) *ast.Term {
+	return a.next(ast.NewObject(items...))
+}
+
+// strings is ss as an array term; nil and empty are the shared empty array.
+func (a *terms) strings(ss []string) *ast.Term {
+	if len(ss) == 0 {
+		return ast.InternedEmptyArray
+	}
 	ts := make([]*ast.Term, len(ss))
 	for i, s := range ss {
-		ts[i] = ast.StringTerm(s)
+		ts[i] = a.str(s)
 	}
-	return ast.ArrayTerm(ts...)
+	return a.array(ts)
 }
