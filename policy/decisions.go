@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,12 +29,23 @@ type Record struct {
 	Input       *Input      `json:"input,omitempty"`
 }
 
-// Write stores a decision record durably (the state store syncs each commit)
-// before the statement may be forwarded. Records written at the same time
-// share one commit (group commit): each Write still returns only once its
-// record is on disk, but concurrent statements do not queue for one sync
-// each.
+// Write stores a decision record before the statement may be forwarded.
+// With a journal open (OpenJournal, as meridian serve does) the record is
+// appended to it, synced when the journal syncs, and reaches the store in
+// the background; queries wait for it. Otherwise it is committed to the
+// store, records written at the same time sharing one commit (group
+// commit): each Write still returns only once its record is on disk, but
+// concurrent statements do not queue for one sync each.
 func (r *Registry) Write(ctx context.Context, rec *Record) error {
+	if rec.ID == "" || rec.Input == nil {
+		return errRecordIncomplete
+	}
+	r.groupMu.Lock()
+	j := r.journal
+	r.groupMu.Unlock()
+	if j != nil {
+		return j.append(rec)
+	}
 	p := &pendingRecord{rec: rec, done: make(chan error, 1)}
 	// Records are queued only under groupMu, so the committer, which stops
 	// under it too, never leaves one behind. When the queue is full the
@@ -143,23 +155,41 @@ func (r *Registry) WriteBatch(ctx context.Context, recs []*Record) error {
 	return nil
 }
 
+var errRecordIncomplete = errors.New("policy: a decision record needs an id and its input")
+
 func insertRecord(ctx context.Context, tx *sql.Tx, rec *Record) error {
 	if rec.ID == "" || rec.Input == nil {
-		return fmt.Errorf("policy: a decision record needs an id and its input")
+		return errRecordIncomplete
 	}
 	input, err := json.Marshal(rec.Input)
 	if err != nil {
 		return err
 	}
+	return insertRecordJSON(ctx, tx, rec, input, false)
+}
+
+// insertRecordJSON stores rec with its input already encoded; with
+// replay, a record whose id is stored already is skipped.
+func insertRecordJSON(ctx context.Context, tx *sql.Tx, rec *Record, input []byte, replay bool) error {
+	if rec.ID == "" || len(input) == 0 {
+		return errRecordIncomplete
+	}
 	regions, _ := json.Marshal(nonNil(rec.Regions))
 	viol, _ := json.Marshal(rec.Violations)
-	res, err := tx.ExecContext(ctx, `INSERT INTO policy_decisions
+	verb := "INSERT"
+	if replay {
+		verb = "INSERT OR IGNORE"
+	}
+	res, err := tx.ExecContext(ctx, verb+` INTO policy_decisions
 		(id, at, query_id, user_name, fingerprint, statement, allow, regions, violations, version_id, eval_us, input)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		rec.ID, rec.At.UTC().Format(time.RFC3339Nano), rec.QueryID, rec.User, rec.Fingerprint, rec.Statement,
 		rec.Allow, string(regions), string(viol), rec.VersionID, rec.EvalMicros, string(input))
 	if err != nil {
 		return fmt.Errorf("policy: write decision %s: %w", rec.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // replayed: stored already
 	}
 	seq, _ := res.LastInsertId()
 	for _, t := range rec.Tables {
@@ -214,6 +244,15 @@ func (r *Registry) Decisions(ctx context.Context, f Filter) ([]Record, error) {
 
 // scan streams the records that match f, newest first, to fn.
 func (r *Registry) scan(ctx context.Context, f Filter, fn func(Record) error) error {
+	// Records still in the journal first reach the store.
+	r.groupMu.Lock()
+	j := r.journal
+	r.groupMu.Unlock()
+	if j != nil {
+		if err := j.wait(ctx); err != nil {
+			return err
+		}
+	}
 	var where []string
 	var args []any
 	if f.User != "" {

@@ -63,6 +63,12 @@ var migrations = []string{
 	// Reading a record's tables and cascading deletes look rows up by seq.
 	`CREATE INDEX policy_decision_tables_seq ON policy_decision_tables (seq);
 	CREATE INDEX policy_decision_rules_seq ON policy_decision_rules (seq)`,
+	// How far each decision journal is indexed (see journal.go).
+	`CREATE TABLE policy_journals (
+		dir TEXT PRIMARY KEY,
+		gen INTEGER NOT NULL,
+		off INTEGER NOT NULL
+	)`,
 }
 
 // Version is a stored policy version.
@@ -95,6 +101,7 @@ type Registry struct {
 
 	groupMu sync.Mutex
 	group   chan *pendingRecord // nil when no group committer runs
+	journal *journal            // set by OpenJournal
 }
 
 // ErrNoVersion: the requested version does not exist, or nothing is active.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -433,19 +434,41 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 	}
 	// Which cluster serves the query: for people and tests; clients ignore it.
 	w.Header().Set(HeaderCluster, c.Name)
-	w.WriteHeader(resp.StatusCode)
 	if resp.StatusCode != http.StatusOK {
+		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, io.LimitReader(resp.Body, 1<<20))
 		return pageSummary{}
 	}
 	base := trino.BaseURL(r)
-	sum, err := rewritePage(w, resp.Body, func(key, uri string) (string, error) {
+	rewrite := func(key, uri string) (string, error) {
 		u, err := url.Parse(uri)
 		if err != nil {
 			return "", err
 		}
 		return base + p.Signer.Path(Route{Cluster: c.Name, Upstream: u.RequestURI(), Expiry: time.Now().Add(p.TokenTTL), QueryID: qid, User: user}), nil
-	}, onID)
+	}
+	if resp.ContentLength >= 0 && resp.ContentLength <= smallPage {
+		// A small page (most are: progress, the first and last) is
+		// rewritten whole and sent in one write with its length; a bad one
+		// becomes a Trino error rather than a broken page.
+		buf := pageBufs.Get().(*bytes.Buffer)
+		defer pageBufs.Put(buf)
+		buf.Reset()
+		sum, err := rewritePage(buf, resp.Body, rewrite, onID) // the body ends at its Content-Length
+		if err != nil {
+			p.Logger.Warn("cluster sent a page Meridian cannot relay", "cluster", c.Name, "query_id", qid, "err", err)
+			c.ReportFailure(err)
+			p.fail(w, qid, trino.Errorf(trino.GenericInternalError,
+				"cluster %s (region %s) sent a page Meridian cannot read (%v): run the query again", c.Name, c.Region, err))
+			return pageSummary{}
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.WriteHeader(http.StatusOK)
+		w.Write(buf.Bytes())
+		return sum
+	}
+	w.WriteHeader(resp.StatusCode)
+	sum, err := rewritePage(w, resp.Body, rewrite, onID)
 	if err != nil {
 		// The status is sent; the client sees a broken page and fails the
 		// query. Say why in the log.
@@ -457,6 +480,11 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 	}
 	return sum
 }
+
+// smallPage is the largest page relay rewrites in memory and sends whole.
+const smallPage = 64 << 10
+
+var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // followUp handles GET, HEAD and DELETE on a routing token.
 func (p *Proxy) followUp(w http.ResponseWriter, r *http.Request) {

@@ -193,6 +193,18 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 	if err != nil {
 		return sys, err
 	}
+	// Decision records are appended to a journal beside the state store
+	// before each statement is forwarded, and indexed into the store in
+	// the background (see policy/journal.go).
+	journalDir := filepath.Join(filepath.Dir(db.Path()), "journal")
+	if err := reg.OpenJournal(ctx, journalDir, policy.JournalOptions{Sync: cfg.Store.Sync != "normal", Logger: log}); err != nil {
+		return sys, err
+	}
+	sys.closers = append(sys.closers, func() {
+		if err := reg.Close(); err != nil {
+			log.Error("decision journal", "err", err)
+		}
+	})
 	sys.Policy = reg
 	go reg.Watch(ctx, 2*time.Second, func(changed bool, err error) {
 		if err != nil {
