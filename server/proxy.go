@@ -70,9 +70,14 @@ type Proxy struct {
 	// and must not block for long.
 	Access func(ctx context.Context, user string, plan *planner.Plan)
 
+	// NoPipelining turns off fetching the next page ahead of the client
+	// (see prefetch.go).
+	NoPipelining bool
+
 	seq      atomic.Uint64
 	inflight sync.Map // upstream query id → *tracked
 	once     sync.Once
+	pfState
 }
 
 type tracked struct {
@@ -416,6 +421,9 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, req *request, c 
 	case sum.NextURI == "" || resp.StatusCode != http.StatusOK:
 		p.finish(registered)
 	}
+	if sum.NextURI != "" && resp.StatusCode == http.StatusOK {
+		p.prefetchNext(c, sum.NextURI, req.id.User, "")
+	}
 }
 
 // relay copies a cluster's reply to the client, rewriting the URIs into
@@ -516,6 +524,25 @@ func (p *Proxy) followUp(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	// A page fetched ahead is waiting, or on its way.
+	var pre *prefetch
+	if r.Method == http.MethodGet {
+		if pre = p.claim(c, rt.Upstream); pre != nil {
+			select {
+			case <-pre.done:
+			case <-r.Context().Done():
+				return // the client went away; a retry finds the page
+			}
+			if pre.err != nil {
+				p.release(pre, false)
+				pre = nil // ask the cluster now
+			}
+		}
+	}
+	if pre != nil {
+		p.relayFollowUp(w, r, pre.response(), c, rt, pre)
+		return
+	}
 	up, err := p.upstreamRequest(r.Context(), r.Method, c, rt.Upstream, nil, r.Header, rt.User)
 	if err != nil {
 		p.fail(w, rt.QueryID, trino.Errorf(trino.GenericInternalError, "%v", err))
@@ -543,9 +570,21 @@ func (p *Proxy) followUp(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(resp.StatusCode)
 		if r.Method == http.MethodDelete {
 			p.finish(upstreamID(rt.Upstream))
+			p.dropQuery(c, upstreamID(rt.Upstream))
 		}
 		return
 	}
+	p.relayFollowUp(w, r, resp, c, rt, nil)
+}
+
+// relayFollowUp relays the page of a GET on a routing token, from the
+// cluster or fetched ahead (pre), and fetches the next one ahead when this
+// one came that way: pipelining starts after the first page and continues
+// while the client keeps up (a page served straight from the cluster
+// cannot be repeated for a retry once the next is fetched, so it does not
+// start it).
+func (p *Proxy) relayFollowUp(w http.ResponseWriter, r *http.Request, resp *http.Response, c *cluster.Cluster, rt Route, pre *prefetch) {
+	defer resp.Body.Close()
 	sum := p.relay(w, r, resp, c, rt.User, rt.QueryID, nil)
 	id := sum.ID
 	if id == "" {
@@ -555,6 +594,14 @@ func (p *Proxy) followUp(w http.ResponseWriter, r *http.Request) {
 		p.finish(id)
 	} else if t, ok := p.inflight.Load(id); ok {
 		t.(*tracked).seen.Store(time.Now().Unix())
+	}
+	if pre == nil {
+		return
+	}
+	next := sum.NextURI != "" && resp.StatusCode == http.StatusOK
+	p.release(pre, next)
+	if next {
+		p.prefetchNext(c, sum.NextURI, rt.User, pre.key)
 	}
 }
 
@@ -592,6 +639,7 @@ func (p *Proxy) cancelQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Body.Close()
 	p.finish(id)
+	p.dropQuery(t.cluster, id)
 	w.WriteHeader(resp.StatusCode)
 }
 
@@ -622,6 +670,7 @@ func (p *Proxy) finish(upstream string) {
 // Reap releases queries no client has polled for idle; run it from time
 // to time (clients that vanish never send the last GET).
 func (p *Proxy) Reap(idle time.Duration) {
+	p.reapPrefetches(time.Now())
 	cutoff := time.Now().Add(-idle).Unix()
 	p.inflight.Range(func(k, v any) bool {
 		if v.(*tracked).seen.Load() < cutoff {

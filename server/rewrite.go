@@ -79,6 +79,17 @@ const (
 	phaseOther        // inside or after a value
 )
 
+// The bytes the scanner must look at below the top level: outside strings,
+// quotes and brackets; inside, the closing quote and escapes.
+var structural, stringEnd = byteSet(`"{}[]`), byteSet(`"\`)
+
+func byteSet(chars string) (set [256]bool) {
+	for i := range len(chars) {
+		set[chars[i]] = true
+	}
+	return set
+}
+
 type pageScanner struct {
 	rewrite func(key, uri string) (string, error)
 	onID    func(string)
@@ -98,6 +109,20 @@ type pageScanner struct {
 func (s *pageScanner) feed(b []byte) error {
 	start := 0 // b[start:i] is pending output
 	for i := 0; i < len(b); i++ {
+		// Below the top level only strings and brackets matter: skip the
+		// rest (the rows) a table lookup at a time.
+		if s.depth >= 2 && !s.esc {
+			stop := &structural
+			if s.inStr {
+				stop = &stringEnd
+			}
+			for i < len(b) && !stop[b[i]] {
+				i++
+			}
+			if i == len(b) {
+				break
+			}
+		}
 		c := b[i]
 		if s.inStr {
 			switch {
