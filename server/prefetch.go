@@ -53,7 +53,24 @@ type prefetch struct {
 	rest   io.ReadCloser // the unread remainder of a large page
 	err    error
 
-	served bool // handed to a client once (under Proxy.pfMu)
+	// Under Proxy.pfMu.
+	served  bool // handed to a client once
+	readers int  // relays reading body now
+	dropped bool // out of the map; body goes back to the pool after the last reader
+	pooled  bool // body came from pageBodies
+}
+
+// pageBodies recycles the buffers of large pages, so a streamed result
+// does not leave a megabyte of garbage per page.
+var pageBodies = sync.Pool{New: func() any { b := make([]byte, maxPrefetchPage); return &b }}
+
+// recycle returns e's body to the pool; call it once nobody reads it.
+func (e *prefetch) recycle() {
+	if e.pooled && cap(e.body) == maxPrefetchPage {
+		b := e.body[:cap(e.body)]
+		e.body, e.pooled = nil, false
+		pageBodies.Put(&b)
+	}
 }
 
 func prefetchKey(c *cluster.Cluster, upstream string) string {
@@ -104,17 +121,33 @@ func (p *Proxy) fetchAhead(ctx context.Context, e *prefetch, c *cluster.Cluster,
 	if resp.StatusCode != http.StatusOK {
 		limit = 64 << 10
 	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 && resp.ContentLength <= limit {
-		buf.Grow(int(resp.ContentLength))
+	var body []byte
+	var n int64
+	if resp.ContentLength >= 0 && resp.ContentLength <= limit {
+		// The usual case: exactly the page, in one buffer.
+		if resp.ContentLength > 64<<10 {
+			body = (*pageBodies.Get().(*[]byte))[:resp.ContentLength]
+			e.pooled = true
+		} else {
+			body = make([]byte, resp.ContentLength)
+		}
+		_, err = io.ReadFull(resp.Body, body)
+		n = int64(len(body))
+	} else {
+		var buf bytes.Buffer
+		n, err = buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+		body = buf.Bytes()
 	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		resp.Body.Close()
+		if e.pooled {
+			e.body = body
+			e.recycle()
+		}
 		e.err = err
 		return
 	}
-	e.status, e.header, e.body = resp.StatusCode, resp.Header, buf.Bytes()
+	e.status, e.header, e.body = resp.StatusCode, resp.Header, body
 	if n > limit && resp.StatusCode == http.StatusOK {
 		e.rest = resp.Body
 	} else {
@@ -145,9 +178,11 @@ func (p *Proxy) claim(c *cluster.Cluster, upstream string) *prefetch {
 		default:
 			return nil
 		}
+		e.readers++
 		return e
 	}
 	e.served = true
+	e.readers++
 	if old := p.pf[e.prev]; old != nil && e.prev != "" {
 		p.dropLocked(old)
 	}
@@ -159,6 +194,10 @@ func (p *Proxy) claim(c *cluster.Cluster, upstream string) *prefetch {
 func (p *Proxy) release(e *prefetch, hasNext bool) {
 	p.pfMu.Lock()
 	defer p.pfMu.Unlock()
+	e.readers--
+	if e.dropped && e.readers == 0 {
+		e.recycle()
+	}
 	if p.pf[e.key] != e {
 		return
 	}
@@ -179,6 +218,10 @@ func (p *Proxy) dropLocked(e *prefetch) {
 		<-e.done
 		p.pfMu.Lock()
 		p.pfBytes -= int64(len(e.body))
+		e.dropped = true
+		if e.readers == 0 {
+			e.recycle()
+		}
 		p.pfMu.Unlock()
 		if e.rest != nil && !e.served {
 			e.rest.Close()

@@ -210,10 +210,14 @@ func (s *pageScanner) feed(b []byte) error {
 func (s *pageScanner) finishValue() error {
 	s.capturing = false
 	var v string
-	raw := make([]byte, 0, len(s.value)+2)
-	raw = append(append(append(raw, '"'), s.value...), '"')
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return fmt.Errorf("a URI in the page is not a valid JSON string: %v", err)
+	if plainJSON(s.value) {
+		v = string(s.value) // no escapes: the bytes are the string
+	} else {
+		raw := make([]byte, 0, len(s.value)+2)
+		raw = append(append(append(raw, '"'), s.value...), '"')
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("a URI in the page is not a valid JSON string: %v", err)
+		}
 	}
 	key := string(s.key)
 	out := v
@@ -232,10 +236,27 @@ func (s *pageScanner) finishValue() error {
 			return err
 		}
 	}
+	if plainJSON([]byte(out)) {
+		s.w.WriteByte('"')
+		s.w.WriteString(out)
+		return s.w.WriteByte('"')
+	}
 	enc, err := json.Marshal(out)
 	if err != nil {
 		return err
 	}
 	_, err = s.w.Write(enc)
 	return err
+}
+
+// plainJSON reports whether b is printable ASCII that a JSON string holds
+// as it is: no quote, backslash, control byte, or the characters
+// encoding/json escapes for HTML (<, >, &).
+func plainJSON(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

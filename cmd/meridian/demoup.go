@@ -140,11 +140,15 @@ type demoSystem struct {
 	regions          []string // of engines
 	engineURLs       []string // of engines
 	waits            []chan error
+	logs             *logWriter // Meridian's log file, buffered
 }
 
 func (d *demoSystem) stop() {
 	if d.meridian != nil {
 		d.meridian.Close()
+	}
+	if d.logs != nil {
+		d.logs.Close()
 	}
 	for i, e := range d.engines {
 		e.Process.Signal(syscall.SIGTERM)
@@ -214,8 +218,10 @@ func demoUp(ctx context.Context, st streams, cfg Config, dir, listen, tlsListen,
 	if err != nil {
 		return d, err
 	}
-	log := slog.New(slog.NewJSONHandler(logFile, nil))
+	d.logs = newLogWriter(logFile)
+	log := slog.New(slog.NewJSONHandler(d.logs, nil))
 	if d.meridian, err = startSystem(ctx, cfg, log); err != nil {
+		d.logs.Close()
 		return d, err
 	}
 	for _, a := range d.meridian.Addrs {

@@ -105,9 +105,12 @@ func runServe(ctx context.Context, st streams, args []string) int {
 		cfg.Serve.TLSListen = *tlsListen
 	}
 	cfg.Serve.InsecureTrustUserHeader = cfg.Serve.InsecureTrustUserHeader || *insecure
-	log := slog.New(slog.NewJSONHandler(st.err, nil))
+	logs := newLogWriter(st.err)
+	defer logs.Close()
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	sys, err := startSystem(ctx, cfg, log)
 	if err != nil {
+		logs.Close()
 		fmt.Fprintf(st.err, "meridian serve: %v\n", err)
 		return exitUsage
 	}
