@@ -272,3 +272,59 @@ func TestJournalRotates(t *testing.T) {
 		t.Fatalf("journal files %v (at first %v): want one newer file", now, first)
 	}
 }
+
+// BenchmarkRecordWrite: what writing one decision record costs the
+// statement, one writer at a time (the latency a single client sees),
+// side by side: through the journal without and with fdatasync
+// (store.sync normal and full), and straight into the state store (a
+// transaction per record, as without a journal).
+func BenchmarkRecordWrite(b *testing.B) {
+	for _, mode := range []struct {
+		name    string
+		journal bool
+		sync    string
+	}{
+		{"journal/sync=normal", true, "normal"},
+		{"journal/sync=full", true, "full"},
+		{"store/sync=normal", false, "normal"},
+		{"store/sync=full", false, "full"},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, store.Config{Path: filepath.Join(b.TempDir(), "state.db"), Sync: mode.sync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			shipped, err := policy.LoadFS(policies.FS)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reg, err := policy.OpenRegistry(ctx, db, shipped, time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if mode.journal {
+				if err := reg.OpenJournal(ctx, b.TempDir(), policy.JournalOptions{Sync: mode.sync == "full"}); err != nil {
+					b.Fatal(err)
+				}
+				defer reg.Close()
+			}
+			var lat []time.Duration
+			i := 0
+			for b.Loop() {
+				rec := journalRecord(i)
+				rec.ID = fmt.Sprintf("b%08d", i)
+				i++
+				t0 := time.Now()
+				if err := reg.Write(ctx, rec); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+		})
+	}
+}
