@@ -455,10 +455,12 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 		}
 		return base + p.Signer.Path(Route{Cluster: c.Name, Upstream: u.RequestURI(), Expiry: time.Now().Add(p.TokenTTL), QueryID: qid, User: user}), nil
 	}
-	if resp.ContentLength >= 0 && resp.ContentLength <= smallPage {
-		// A small page (most are: progress, the first and last) is
-		// rewritten whole and sent in one write with its length; a bad one
-		// becomes a Trino error rather than a broken page.
+	_, inMemory := resp.Body.(memoryBody)
+	if resp.ContentLength >= 0 && (resp.ContentLength <= smallPage || inMemory) {
+		// A small page (most are: progress, the first and last) or one
+		// fetched ahead is rewritten whole and sent in one write with its
+		// length; a bad one becomes a Trino error rather than a broken
+		// page.
 		buf := pageBufs.Get().(*bytes.Buffer)
 		defer pageBufs.Put(buf)
 		buf.Reset()

@@ -79,17 +79,6 @@ const (
 	phaseOther        // inside or after a value
 )
 
-// The bytes the scanner must look at below the top level: outside strings,
-// quotes and brackets; inside, the closing quote and escapes.
-var structural, stringEnd = byteSet(`"{}[]`), byteSet(`"\`)
-
-func byteSet(chars string) (set [256]bool) {
-	for i := range len(chars) {
-		set[chars[i]] = true
-	}
-	return set
-}
-
 type pageScanner struct {
 	rewrite func(key, uri string) (string, error)
 	onID    func(string)
@@ -109,17 +98,10 @@ type pageScanner struct {
 func (s *pageScanner) feed(b []byte) error {
 	start := 0 // b[start:i] is pending output
 	for i := 0; i < len(b); i++ {
-		// Below the top level only strings and brackets matter: skip the
-		// rest (the rows) a table lookup at a time.
-		if s.depth >= 2 && !s.esc {
-			stop := &structural
-			if s.inStr {
-				stop = &stringEnd
-			}
-			for i < len(b) && !stop[b[i]] {
-				i++
-			}
-			if i == len(b) {
+		// Below the top level (the rows) only strings and brackets
+		// matter: skip to where the value ends.
+		if s.depth >= 2 {
+			if i = s.skipNested(b, i); i == len(b) {
 				break
 			}
 		}
@@ -204,6 +186,42 @@ func (s *pageScanner) feed(b []byte) error {
 	}
 	_, err := s.w.Write(b[start:])
 	return err
+}
+
+// skipNested consumes b from i while the scanner is inside a nested value
+// (depth 2 or more), following only strings and brackets, and returns the
+// index after the bracket that brings it back to the top level (or len(b)).
+func (s *pageScanner) skipNested(b []byte, i int) int {
+	for i < len(b) {
+		if s.inStr {
+			for i < len(b) && s.inStr {
+				c := b[i]
+				i++
+				switch {
+				case s.esc:
+					s.esc = false
+				case c == '\\':
+					s.esc = true
+				case c == '"':
+					s.inStr = false
+				}
+			}
+			continue
+		}
+		c := b[i]
+		i++
+		switch c {
+		case '"':
+			s.inStr = true
+		case '[', '{':
+			s.depth++
+		case ']', '}':
+			if s.depth--; s.depth < 2 {
+				return i
+			}
+		}
+	}
+	return i
 }
 
 // finishValue writes the held-back value, rewritten when its key asks.

@@ -123,6 +123,7 @@ func FuzzRewritePage(f *testing.F) {
 	f.Add(`{"a":{"nextUri":"n"},"nextUri":null,"infoUri":"\u0041"}`)
 	f.Add(`[{"nextUri":"x"}]`)
 	f.Add(`{"nextUri":"x\`)
+	f.Add(`{"data":[["a\"]","b\\",{"k":"}]"}],[]],"nextUri":"http://x/\u0026y","partialCancelUri":"p"}`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		var out bytes.Buffer
 		_, err := rewritePage(&out, strings.NewReader(doc), tokenize, nil)
