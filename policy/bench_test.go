@@ -42,7 +42,9 @@ func fiveTables(tb testing.TB) *policy.Input {
 //
 // Each reports p50/p99 over 100,000 decisions on one goroutine and the
 // throughput of 2 goroutines. Targets: p99 under 200 µs, at least 10,000
-// decisions per second per core.
+// decisions per second per core. <mode>/op is one decision per op, for its
+// time and allocations (the garbage collector's share of a decision grows
+// with what it allocates).
 func BenchmarkDecide(b *testing.B) {
 	in := fiveTables(b)
 	ctx := context.Background()
@@ -81,6 +83,19 @@ func BenchmarkDecide(b *testing.B) {
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+		})
+		b.Run(mode.name+"/op", func(b *testing.B) {
+			eng := policy.NewEngine(defaultPack(b), time.Second)
+			x := *in
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				mode.vary(&x, i)
+				i++
+				if _, err := eng.Decide(ctx, &x); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 		b.Run(mode.name+"/throughput-2-goroutines", func(b *testing.B) {
 			const per = 20_000
