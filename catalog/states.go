@@ -33,8 +33,10 @@ func WithPartitionStates(p PartitionStates) Option {
 }
 
 // withStates returns a copy of info (which the cache shares) with the
-// partitions' storage states. It runs at every Resolve: a finished restore
-// or a move to an archive class shows at once, not after the cache TTL.
+// partitions' storage states. It runs at every Resolve, so a finished
+// restore or a move to an archive class shows as soon as p reports it, not
+// after the table cache's TTL (lifecycle's store answers from memory and
+// sees other processes' changes within a second).
 func (c *Catalog) withStates(ctx context.Context, info TableInfo) (TableInfo, error) {
 	states, err := c.states.PartitionStates(ctx, info.Ref)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meridian-lake/meridian/catalog"
@@ -48,9 +49,32 @@ const (
 // PartitionStateStore records the storage class of each partition of each
 // table and any restore, in the state database, and answers the catalog's
 // question which partitions a query cannot read (catalog.PartitionStates).
+//
+// It is asked at every statement's resolution, so it keeps each table's
+// rows for statesTTL: a change made by this process (a move, a refresh, a
+// restore) shows at once, one made by another process (meridian lifecycle
+// apply or restore) within statesTTL. Whether a restore still covers a
+// partition is judged against the clock at each call, never cached.
 type PartitionStateStore struct {
 	db  *store.DB
 	now func() time.Time
+
+	mu     sync.Mutex
+	cached map[string]statesEntry // table → rows
+}
+
+// statesTTL bounds how long another process's change to partition states
+// may go unseen.
+const statesTTL = time.Second
+
+type statesEntry struct {
+	rows   []stateRow
+	loaded time.Time
+}
+
+type stateRow struct {
+	partition, class string
+	until            int64
 }
 
 var _ catalog.PartitionStates = (*PartitionStateStore)(nil)
@@ -64,30 +88,65 @@ func NewPartitionStateStore(ctx context.Context, db *store.DB, now func() time.T
 	if err := db.Migrate(ctx, "lifecycle_restore", restoreMigrations); err != nil {
 		return nil, err
 	}
-	return &PartitionStateStore{db: db, now: now}, nil
+	return &PartitionStateStore{db: db, now: now, cached: map[string]statesEntry{}}, nil
+}
+
+// forget drops table's cached rows (this process changed them).
+func (s *PartitionStateStore) forget(table string) {
+	s.mu.Lock()
+	delete(s.cached, table)
+	s.mu.Unlock()
+}
+
+// rows returns table's recorded rows, from the cache when fresh.
+func (s *PartitionStateStore) rows(ctx context.Context, table string) ([]stateRow, error) {
+	s.mu.Lock()
+	e, ok := s.cached[table]
+	s.mu.Unlock()
+	if ok && time.Since(e.loaded) < statesTTL {
+		return e.rows, nil
+	}
+	loaded := time.Now()
+	rows, err := s.db.QueryContext(ctx, `SELECT partition, class, restored_until FROM lifecycle_partition_states WHERE table_name = ?`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []stateRow
+	for rows.Next() {
+		var r stateRow
+		if err := rows.Scan(&r.partition, &r.class, &r.until); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.cached) >= 10_000 {
+		clear(s.cached)
+	}
+	s.cached[table] = statesEntry{rows: out, loaded: loaded}
+	s.mu.Unlock()
+	return out, nil
 }
 
 // PartitionStates implements catalog.PartitionStates: every partition of
 // ref recorded in a class other than STANDARD, unreadable when the class is
 // an archive class and no restore covers now.
 func (s *PartitionStateStore) PartitionStates(ctx context.Context, ref catalog.TableRef) (map[string]catalog.PartitionState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT partition, class, restored_until FROM lifecycle_partition_states WHERE table_name = ?`, ref.String())
+	rows, err := s.rows(ctx, ref.String())
 	if err != nil {
 		return nil, fmt.Errorf("lifecycle: partition states of %s: %w", ref, err)
 	}
-	defer rows.Close()
 	now := s.now().UnixNano()
-	out := map[string]catalog.PartitionState{}
-	for rows.Next() {
-		var part, class string
-		var until int64
-		if err := rows.Scan(&part, &class, &until); err != nil {
-			return nil, fmt.Errorf("lifecycle: partition states of %s: %w", ref, err)
-		}
-		c := StorageClass(class)
-		out[part] = catalog.PartitionState{StorageClass: class, Unreadable: !c.Queryable() && now >= until}
+	out := make(map[string]catalog.PartitionState, len(rows))
+	for _, r := range rows {
+		c := StorageClass(r.class)
+		out[r.partition] = catalog.PartitionState{StorageClass: r.class, Unreadable: !c.Queryable() && now >= r.until}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RecordClass records that partition of table now sits in class (the
@@ -99,6 +158,7 @@ func (s *PartitionStateStore) RecordClass(ctx context.Context, table, partition 
 	_, err := s.db.ExecContext(ctx, `INSERT INTO lifecycle_partition_states (table_name, partition, class, restored_until, updated)
 		VALUES (?, ?, ?, 0, ?) ON CONFLICT (table_name, partition) DO UPDATE SET class = excluded.class, restored_until = 0, updated = excluded.updated`,
 		table, partition, string(class), s.now().UnixNano())
+	s.forget(table)
 	if err != nil {
 		return fmt.Errorf("lifecycle: record %s %s: %w", table, partition, err)
 	}
@@ -181,7 +241,9 @@ func (s *PartitionStateStore) Refresh(ctx context.Context, view *TableFiles, obj
 			return nil, fmt.Errorf("lifecycle: refresh %s: %w", view.Table, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.forget(view.Table)
+	if err != nil {
 		return nil, fmt.Errorf("lifecycle: refresh %s: %w", view.Table, err)
 	}
 	return s.PartitionStates(ctx, mustRef(view.Table))
@@ -433,8 +495,10 @@ func (r *Restorer) RestoreStatus(ctx context.Context, id int64) (RestoreJob, err
 		if pending[p] {
 			continue
 		}
-		if _, err := r.states.db.ExecContext(ctx, `UPDATE lifecycle_partition_states SET restored_until = ?, updated = ? WHERE table_name = ? AND partition = ?`,
-			u, now.UnixNano(), job.Table, p); err != nil {
+		_, err := r.states.db.ExecContext(ctx, `UPDATE lifecycle_partition_states SET restored_until = ?, updated = ? WHERE table_name = ? AND partition = ?`,
+			u, now.UnixNano(), job.Table, p)
+		r.states.forget(job.Table)
+		if err != nil {
 			return job, fmt.Errorf("lifecycle: restore job %d: %w", id, err)
 		}
 	}
