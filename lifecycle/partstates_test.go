@@ -76,3 +76,48 @@ func TestPartitionStatesCache(t *testing.T) {
 		t.Fatalf("restore ended, partition still readable: %+v", st)
 	}
 }
+
+// TestAccessRecorder: statements' reads queued on the recorder reach the
+// access log in batches, after at most the delay, and Close writes what is
+// still queued; nothing is lost or written twice.
+func TestAccessRecorder(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	log, err := NewAccessLog(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM lifecycle_access`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec := func(i int) AccessRecord {
+		return AccessRecord{QueryID: "q", At: t0.Add(time.Duration(i) * time.Second), User: "ana", Table: "iceberg.eu.guests", Bytes: 1}
+	}
+	r := log.Recorder(50*time.Millisecond, nil)
+	for i := range 10 {
+		r.Add(rec(i))
+	}
+	start := time.Now()
+	for count() < 10 {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("%d of 10 records written after %v", count(), time.Since(start))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A full batch and a remainder that only Close writes.
+	r2 := log.Recorder(time.Hour, nil)
+	for i := range accessBatchMax + 5 {
+		r2.Add(rec(100 + i))
+	}
+	r2.Close()
+	r2.Add(rec(1)) // after Close: dropped with a warning, no panic
+	r.Close()
+	if n := count(); n != 10+accessBatchMax+5 {
+		t.Fatalf("%d records, want %d", n, 10+accessBatchMax+5)
+	}
+}

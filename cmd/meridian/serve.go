@@ -173,20 +173,17 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 	if err != nil {
 		return sys, err
 	}
+	// Access history is written in the background, many statements per
+	// transaction (closed after the listeners, before the database).
+	recorder := access.Recorder(200*time.Millisecond, log)
+	sys.closers = append(sys.closers, recorder.Close)
 	recordAccess := func(ctx context.Context, user string, plan *planner.Plan) {
 		recs := make([]lifecycle.AccessRecord, 0, len(plan.Reads))
 		for _, r := range plan.Reads {
 			recs = append(recs, lifecycle.AccessRecord{QueryID: plan.QueryID, At: plan.At, User: user,
 				Table: r.Table, Partitions: r.Partitions, Bytes: r.Bytes})
 		}
-		if len(recs) == 0 {
-			return
-		}
-		go func() {
-			if err := access.Record(ctx, recs...); err != nil {
-				log.Warn("access history not recorded", "query_id", plan.QueryID, "err", err)
-			}
-		}()
+		recorder.Add(recs...)
 	}
 	shipped, err := policy.LoadFS(policies.FS)
 	if err != nil {

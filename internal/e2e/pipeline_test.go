@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/meridian-lake/meridian/internal/store"
 )
 
 // TestPipelinedRetry: Meridian fetches each next page ahead of the client
@@ -67,5 +71,38 @@ func TestPipelinedRetry(t *testing.T) {
 	}
 	if p.Stats.State != "FINISHED" {
 		t.Fatalf("last page state %q", p.Stats.State)
+	}
+}
+
+// TestAccessHistoryRecorded: a statement Meridian allows leaves what it
+// read in the access history lifecycle plans from (written in the
+// background, in batches).
+func TestAccessHistoryRecorded(t *testing.T) {
+	s := shared(t)
+	ctx := context.Background()
+	start := time.Now()
+	res, err := newRawClient(2).run(ctx, s.plain, benchTPCH, userHeader(benchUser))
+	if err != nil || res.Error != nil || res.RowCount != 1 {
+		t.Fatalf("%v %+v", err, res.Error)
+	}
+	db, err := store.Open(ctx, store.Config{Path: filepath.Join(s.dir, "state.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM lifecycle_access WHERE tbl = 'iceberg.tpch.lineitem' AND user = ? AND at >= ?`,
+			benchUser, start.UnixNano()).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the statement's read of iceberg.tpch.lineitem is not in the access history after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
