@@ -144,8 +144,20 @@ func (r *Registry) WriteBatch(ctx context.Context, recs []*Record) error {
 		return fmt.Errorf("policy: write decision: %w", err)
 	}
 	defer tx.Rollback()
+	ins, err := prepareInserts(ctx, tx, false)
+	if err != nil {
+		return err
+	}
+	defer ins.close()
 	for _, rec := range recs {
-		if err := insertRecord(ctx, tx, rec); err != nil {
+		if rec.ID == "" || rec.Input == nil {
+			return errRecordIncomplete
+		}
+		input, err := json.Marshal(rec.Input)
+		if err != nil {
+			return err
+		}
+		if err := ins.insert(ctx, rec, input); err != nil {
 			return err
 		}
 	}
@@ -157,32 +169,53 @@ func (r *Registry) WriteBatch(ctx context.Context, recs []*Record) error {
 
 var errRecordIncomplete = errors.New("policy: a decision record needs an id and its input")
 
-func insertRecord(ctx context.Context, tx *sql.Tx, rec *Record) error {
-	if rec.ID == "" || rec.Input == nil {
-		return errRecordIncomplete
-	}
-	input, err := json.Marshal(rec.Input)
-	if err != nil {
-		return err
-	}
-	return insertRecordJSON(ctx, tx, rec, input, false)
+// recordInserts are the statements that store decision records, prepared
+// once per transaction.
+type recordInserts struct {
+	decision, table, rule *sql.Stmt
 }
 
-// insertRecordJSON stores rec with its input already encoded; with
-// replay, a record whose id is stored already is skipped.
-func insertRecordJSON(ctx context.Context, tx *sql.Tx, rec *Record, input []byte, replay bool) error {
+// prepareInserts prepares them in tx; with replay, a record whose id is
+// stored already is skipped.
+func prepareInserts(ctx context.Context, tx *sql.Tx, replay bool) (*recordInserts, error) {
+	verb := "INSERT"
+	if replay {
+		verb = "INSERT OR IGNORE"
+	}
+	var ins recordInserts
+	var err error
+	if ins.decision, err = tx.PrepareContext(ctx, verb+` INTO policy_decisions
+		(id, at, query_id, user_name, fingerprint, statement, allow, regions, violations, version_id, eval_us, input)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return nil, fmt.Errorf("policy: write decision: %w", err)
+	}
+	if ins.table, err = tx.PrepareContext(ctx, `INSERT INTO policy_decision_tables (seq, table_name) VALUES (?, ?)`); err != nil {
+		ins.close()
+		return nil, fmt.Errorf("policy: write decision: %w", err)
+	}
+	if ins.rule, err = tx.PrepareContext(ctx, `INSERT INTO policy_decision_rules (seq, rule) VALUES (?, ?)`); err != nil {
+		ins.close()
+		return nil, fmt.Errorf("policy: write decision: %w", err)
+	}
+	return &ins, nil
+}
+
+func (ins *recordInserts) close() {
+	for _, st := range []*sql.Stmt{ins.decision, ins.table, ins.rule} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// insert stores rec with its input already encoded.
+func (ins *recordInserts) insert(ctx context.Context, rec *Record, input []byte) error {
 	if rec.ID == "" || len(input) == 0 {
 		return errRecordIncomplete
 	}
 	regions, _ := json.Marshal(nonNil(rec.Regions))
 	viol, _ := json.Marshal(rec.Violations)
-	verb := "INSERT"
-	if replay {
-		verb = "INSERT OR IGNORE"
-	}
-	res, err := tx.ExecContext(ctx, verb+` INTO policy_decisions
-		(id, at, query_id, user_name, fingerprint, statement, allow, regions, violations, version_id, eval_us, input)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := ins.decision.ExecContext(ctx,
 		rec.ID, rec.At.UTC().Format(time.RFC3339Nano), rec.QueryID, rec.User, rec.Fingerprint, rec.Statement,
 		rec.Allow, string(regions), string(viol), rec.VersionID, rec.EvalMicros, string(input))
 	if err != nil {
@@ -193,7 +226,7 @@ func insertRecordJSON(ctx context.Context, tx *sql.Tx, rec *Record, input []byte
 	}
 	seq, _ := res.LastInsertId()
 	for _, t := range rec.Tables {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_decision_tables (seq, table_name) VALUES (?, ?)`, seq, t); err != nil {
+		if _, err := ins.table.ExecContext(ctx, seq, t); err != nil {
 			return fmt.Errorf("policy: write decision %s: %w", rec.ID, err)
 		}
 	}
@@ -203,7 +236,7 @@ func insertRecordJSON(ctx context.Context, tx *sql.Tx, rec *Record, input []byte
 			continue
 		}
 		seen[v.Rule] = true
-		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_decision_rules (seq, rule) VALUES (?, ?)`, seq, v.Rule); err != nil {
+		if _, err := ins.rule.ExecContext(ctx, seq, v.Rule); err != nil {
 			return fmt.Errorf("policy: write decision %s: %w", rec.ID, err)
 		}
 	}

@@ -300,7 +300,7 @@ func (j *journal) append(rec *Record) error {
 	defer frameBuffers.Put(buf)
 	buf.Reset()
 	buf.Write(make([]byte, 8))
-	if err := json.NewEncoder(buf).Encode(rec); err != nil {
+	if err := encodeFrame(buf, rec); err != nil {
 		return fmt.Errorf("policy: write decision %s: %w", rec.ID, err)
 	}
 	b := buf.Bytes()
@@ -531,10 +531,30 @@ func (j *journal) maybeRotate(ctx context.Context) error {
 	return nil
 }
 
-// storedRecord is a journal frame: a Record whose input stays encoded.
-type storedRecord struct {
-	Record
-	Input json.RawMessage `json:"input"`
+// A frame's payload is the record without its input, as JSON, a newline,
+// and the input as JSON: indexing decodes only the first part (JSON text
+// holds no raw newline, so the first one separates them).
+func encodeFrame(buf *bytes.Buffer, rec *Record) error {
+	hdr := *rec
+	hdr.Input = nil
+	enc := json.NewEncoder(buf)
+	if err := enc.Encode(&hdr); err != nil {
+		return err
+	}
+	return enc.Encode(rec.Input)
+}
+
+func decodeFrame(p []byte) (Record, []byte, error) {
+	var rec Record
+	hdr, input, ok := bytes.Cut(p, []byte{'\n'})
+	input = bytes.TrimSuffix(input, []byte{'\n'})
+	if !ok || len(input) == 0 {
+		return rec, nil, errors.New("a frame without the decision input")
+	}
+	if err := json.Unmarshal(hdr, &rec); err != nil {
+		return rec, nil, err
+	}
+	return rec, input, nil
 }
 
 // insert stores the records of payloads and the journal position after
@@ -545,13 +565,18 @@ func (j *journal) insert(ctx context.Context, payloads [][]byte, gen, off int64)
 		return fmt.Errorf("decision journal: %w", err)
 	}
 	defer tx.Rollback()
+	ins, err := prepareInserts(ctx, tx, true)
+	if err != nil {
+		return err
+	}
+	defer ins.close()
 	for _, p := range payloads {
-		var rec storedRecord
-		if err := json.Unmarshal(p, &rec); err != nil {
+		rec, input, err := decodeFrame(p)
+		if err != nil {
 			j.opts.Logger.Error("decision journal: unreadable record skipped", "err", err)
 			continue
 		}
-		if err := insertRecordJSON(ctx, tx, &rec.Record, rec.Input, true); err != nil {
+		if err := ins.insert(ctx, &rec, input); err != nil {
 			return err
 		}
 	}
