@@ -242,14 +242,21 @@ func (j *journal) recover(ctx context.Context) error {
 // it found.
 func (j *journal) indexFile(ctx context.Context, gen, from int64) (int, error) {
 	name := filepath.Join(j.dir, journalName(gen))
-	data, err := os.ReadFile(name)
+	f, err := os.Open(name)
 	if err != nil {
 		return 0, fmt.Errorf("decision journal: %w", err)
 	}
-	if from > int64(len(data)) {
-		from = int64(len(data))
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("decision journal: %w", err)
 	}
-	frames, good, bad := splitFrames(data[from:])
+	from = min(from, st.Size())
+	rest := make([]byte, st.Size()-from) // only what is not indexed yet
+	if _, err := f.ReadAt(rest, from); err != nil && !errors.Is(err, io.EOF) {
+		return 0, fmt.Errorf("decision journal: %w", err)
+	}
+	frames, good, bad := splitFrames(rest)
 	if bad {
 		j.opts.Logger.Warn("decision journal: torn record at the end of a file dropped", "file", name, "offset", from+int64(good))
 		if err := os.Truncate(name, from+int64(good)); err != nil {
@@ -259,7 +266,7 @@ func (j *journal) indexFile(ctx context.Context, gen, from int64) (int, error) {
 	total := len(frames)
 	for len(frames) > 0 {
 		n := min(len(frames), journalBatch)
-		if err := j.insert(ctx, frames[:n], gen, from+frameEnd(frames[n-1], data[from:])); err != nil {
+		if err := j.insert(ctx, frames[:n], gen, from+frameEnd(frames[n-1], rest)); err != nil {
 			return 0, err
 		}
 		frames = frames[n:]
