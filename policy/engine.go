@@ -155,23 +155,24 @@ func (c *Compiled) Decide(ctx context.Context, in *Input, timeout time.Duration)
 
 // evaluate runs the policy on in, within timeout.
 //
-// The deadline and the caller's cancellation stop the evaluation through
-// one topdown.Cancel, armed with a timer and context.AfterFunc: no context,
-// goroutine or channel per decision, as rego would make without it.
+// The deadline and the caller's cancellation stop the evaluation through a
+// topdown.Cancel that context.AfterFunc arms: rego would otherwise start a
+// goroutine per decision to watch the context. The context keeps the
+// deadline too, for builtins that block (http.send).
 func (c *Compiled) evaluate(ctx context.Context, in *Input, timeout time.Duration) (Decision, error) {
+	if timeout > 0 {
+		var cancelCtx context.CancelFunc
+		ctx, cancelCtx = context.WithTimeout(ctx, timeout)
+		defer cancelCtx()
+	}
 	cancel := topdown.NewCancel()
 	if ctx.Done() != nil {
 		defer context.AfterFunc(ctx, cancel.Cancel)()
 	}
-	var timer *time.Timer
-	if timeout > 0 {
-		timer = time.AfterFunc(timeout, cancel.Cancel)
-	}
 	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalExternalCancel(cancel),
 		rego.EvalMetrics(noMetrics), rego.EvalGenerateJSON(keepTerm))
-	timedOut := timer != nil && !timer.Stop()
 	switch {
-	case err != nil && (timedOut || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)):
+	case errors.Is(err, context.DeadlineExceeded) || err != nil && ctx.Err() != nil:
 		return deny(RuleTimeout, "the policy did not decide in time; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
 	case err != nil:
 		return deny(RuleError, "the policy failed to evaluate; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
