@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +45,7 @@ const (
 // disk, before the statement leaves).
 func BenchmarkAddedLatency(b *testing.B) {
 	normal := startNormalSync(b, shared(b))
+	bare := startBareProxy(b, shared(b).engines[benchRegion])
 	for _, bc := range []struct {
 		name, sql string
 		runs      int
@@ -55,13 +59,13 @@ func BenchmarkAddedLatency(b *testing.B) {
 			c := newRawClient(16)
 			h := userHeader(benchUser)
 			engine := s.engines[benchRegion]
-			bases := []string{engine, s.plain, normal}
+			bases := []string{engine, s.plain, normal, bare}
 			// Warm up every path; check the proxied ones really go to the
 			// engine measured directly.
 			for range 20 {
 				for _, base := range bases {
 					res, err := c.run(ctx, base, bc.sql, h)
-					if err != nil || res.Error != nil || res.RowCount != 1 || (base != engine && res.Cluster != benchRegion+"-1") {
+					if err != nil || res.Error != nil || res.RowCount != 1 || (base != engine && base != bare && res.Cluster != benchRegion+"-1") {
 						b.Fatalf("%s: %v %+v on %q", base, err, res.Error, res.Cluster)
 					}
 				}
@@ -87,6 +91,7 @@ func BenchmarkAddedLatency(b *testing.B) {
 			dp50, dp99 := percentile(lat[0], 50), percentile(lat[0], 99)
 			fp50, fp99 := percentile(lat[1], 50), percentile(lat[1], 99)
 			np50, np99 := percentile(lat[2], 50), percentile(lat[2], 99)
+			bp50, bp99 := percentile(lat[3], 50), percentile(lat[3], 99)
 			b.ReportMetric(ms(dp50), "direct-p50-ms")
 			b.ReportMetric(ms(dp99), "direct-p99-ms")
 			b.ReportMetric(ms(fp50), "proxied-p50-ms")
@@ -95,14 +100,85 @@ func BenchmarkAddedLatency(b *testing.B) {
 			b.ReportMetric(ms(fp99-dp99), "added-p99-ms")
 			b.ReportMetric(ms(np50-dp50), "added-normal-p50-ms")
 			b.ReportMetric(ms(np99-dp99), "added-normal-p99-ms")
+			b.ReportMetric(ms(bp50-dp50), "added-bare-proxy-p50-ms")
+			b.ReportMetric(ms(bp99-dp99), "added-bare-proxy-p99-ms")
 			b.ReportMetric(float64(pages[0])/float64(len(lat[0])), "direct-requests/stmt")
 			b.ReportMetric(float64(pages[1])/float64(len(lat[1])), "proxied-requests/stmt")
 			b.Logf("%s, %d runs each: direct p50 %.3f ms p99 %.3f ms; through Meridian (store.sync full) p50 %.3f ms p99 %.3f ms, added p50 %.3f ms p99 %.3f ms; "+
-				"through Meridian (store.sync normal) p50 %.3f ms p99 %.3f ms, added p50 %.3f ms p99 %.3f ms (%.1f requests per statement)",
+				"through Meridian (store.sync normal) p50 %.3f ms p99 %.3f ms, added p50 %.3f ms p99 %.3f ms; "+
+				"through a bare pass-through proxy p50 %.3f ms p99 %.3f ms, added p50 %.3f ms p99 %.3f ms (%.1f requests per statement)",
 				bc.name, bc.runs, ms(dp50), ms(dp99), ms(fp50), ms(fp99), ms(fp50-dp50), ms(fp99-dp99),
-				ms(np50), ms(np99), ms(np50-dp50), ms(np99-dp99), float64(pages[1])/float64(len(lat[1])))
+				ms(np50), ms(np99), ms(np50-dp50), ms(np99-dp99), ms(bp50), ms(bp99), ms(bp50-dp50), ms(bp99-dp99),
+				float64(pages[1])/float64(len(lat[1])))
 		})
 	}
+}
+
+// bareProxyEnv makes the test binary a bare pass-through proxy to the URL
+// it holds (see startBareProxy).
+const bareProxyEnv = "MERIDIAN_E2E_BARE_PROXY"
+
+// startBareProxy starts this test binary again as the least any HTTP proxy
+// does: each request forwarded to upstream and each reply relayed, its
+// URIs pointed back at the proxy; no parsing, policy, record or tokens. Its
+// added latency is the floor of one more process and hop on this machine.
+func startBareProxy(b *testing.B, upstream string) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), bareProxyEnv+"="+upstream)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("bare proxy did not start: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+// runBareProxy serves as the bare proxy and prints its URL.
+func runBareProxy(upstream string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	self := "http://" + ln.Addr().String()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	fmt.Println(self)
+	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		req.Header, req.ContentLength = r.Header.Clone(), r.ContentLength
+		resp, err := client.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		body = bytes.ReplaceAll(body, []byte(upstream), []byte(self))
+		for k, v := range resp.Header {
+			if strings.HasPrefix(k, "X-Trino-") || k == "Content-Type" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(body)
+	}))
 }
 
 // startNormalSync starts a second Meridian (meridian serve) over the same

@@ -48,6 +48,10 @@ type system struct {
 const viewName = "iceberg.us.guest_emails"
 
 func TestMain(m *testing.M) {
+	if upstream := os.Getenv(bareProxyEnv); upstream != "" {
+		runBareProxy(upstream) // a child of BenchmarkAddedLatency
+		return
+	}
 	flag.Parse()
 	os.Exit(runMain(m))
 }
