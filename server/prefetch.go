@@ -259,7 +259,7 @@ func (p *Proxy) reapPrefetches(now time.Time) {
 // response turns a fetched page into the cluster's response again.
 func (e *prefetch) response() *http.Response {
 	resp := &http.Response{StatusCode: e.status, Header: e.header, ContentLength: int64(len(e.body)),
-		Body: memoryBody{bytes.NewReader(e.body)}}
+		Body: memoryBody{bytes.NewReader(e.body), e.body}}
 	if e.rest != nil {
 		resp.ContentLength = -1
 		resp.Body = struct {
@@ -279,6 +279,9 @@ type pfState struct {
 
 // memoryBody is a page already in memory: relay rewrites it whole and sends
 // it in one write, whatever its size.
-type memoryBody struct{ *bytes.Reader }
+type memoryBody struct {
+	*bytes.Reader
+	page []byte
+}
 
 func (memoryBody) Close() error { return nil }

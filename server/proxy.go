@@ -455,7 +455,7 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 		}
 		return base + p.Signer.Path(Route{Cluster: c.Name, Upstream: u.RequestURI(), Expiry: time.Now().Add(p.TokenTTL), QueryID: qid, User: user}), nil
 	}
-	_, inMemory := resp.Body.(memoryBody)
+	mem, inMemory := resp.Body.(memoryBody)
 	if resp.ContentLength >= 0 && (resp.ContentLength <= smallPage || inMemory) {
 		// A small page (most are: progress, the first and last) or one
 		// fetched ahead is rewritten whole and sent in one write with its
@@ -464,7 +464,13 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 		buf := pageBufs.Get().(*bytes.Buffer)
 		defer pageBufs.Put(buf)
 		buf.Reset()
-		sum, err := rewritePage(buf, resp.Body, rewrite, onID) // the body ends at its Content-Length
+		var sum pageSummary
+		var err error
+		if inMemory {
+			sum, err = rewritePageBytes(buf, mem.page, rewrite, onID)
+		} else {
+			sum, err = rewritePage(buf, resp.Body, rewrite, onID) // the body ends at its Content-Length
+		}
 		if err != nil {
 			p.Logger.Warn("cluster sent a page Meridian cannot relay", "cluster", c.Name, "query_id", qid, "err", err)
 			c.ReportFailure(err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +65,35 @@ func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (st
 	return sum, w.Flush()
 }
 
+// rewritePageBytes is rewritePage for a page already in memory. It also
+// knows what the rest of the page holds: once the scanner reaches the first
+// nested value (the columns, then the rows), if nothing after that point
+// could be a URI key or the id ("…Uri\"" or "\"id\"" occur nowhere, not
+// even inside a row), the rest is copied as it is without being followed.
+// The output is the same as rewritePage's.
+func rewritePageBytes(dst io.Writer, page []byte, rewrite func(key, uri string) (string, error), onID func(string)) (pageSummary, error) {
+	var sum pageSummary
+	w := writers.Get().(*bufio.Writer)
+	w.Reset(dst)
+	defer func() {
+		w.Reset(nil)
+		writers.Put(w)
+	}()
+	r := &pageScanner{rewrite: rewrite, onID: onID, sum: &sum, w: w, whole: true}
+	if err := r.feed(page); err != nil {
+		return sum, err
+	}
+	if r.capturing {
+		return sum, errors.New("the page ended inside a URI")
+	}
+	return sum, w.Flush()
+}
+
+// noKeysAhead reports whether b cannot hold a key the scanner acts on.
+func noKeysAhead(b []byte) bool {
+	return !bytes.Contains(b, []byte(`Uri"`)) && !bytes.Contains(b, []byte(`"id"`))
+}
+
 // The buffers of rewritePage are reused: every page of every query passes
 // through it.
 var (
@@ -85,6 +115,9 @@ type pageScanner struct {
 	sum     *pageSummary
 	w       *bufio.Writer
 
+	whole   bool // feed gets the whole page at once
+	checked bool // whole: the rest was looked at once
+
 	depth     int
 	inStr     bool
 	esc       bool
@@ -101,6 +134,16 @@ func (s *pageScanner) feed(b []byte) error {
 		// Below the top level (the rows) only strings and brackets
 		// matter: skip to where the value ends.
 		if s.depth >= 2 {
+			if s.whole && !s.checked {
+				// b is the whole page: when nothing ahead can be a key
+				// the scanner acts on, the rest goes out as it is.
+				s.checked = true
+				if noKeysAhead(b[i:]) {
+					_, err := s.w.Write(b[start:])
+					s.depth = 0
+					return err
+				}
+			}
 			if i = s.skipNested(b, i); i == len(b) {
 				break
 			}
