@@ -53,6 +53,10 @@ type ServeConfig struct {
 	// stay inline. Turn it on only when clients may reach every region's
 	// spooling storage and that is acceptable to the compliance team.
 	AllowSpooling bool `yaml:"allow_spooling"`
+	// NoPipelining stops Meridian fetching each next page of a result
+	// while the client reads the current one (on by default; it holds at
+	// most 1 MiB per page and 64 MiB in all).
+	NoPipelining bool `yaml:"no_pipelining"`
 }
 
 // JWTSection configures bearer tokens (see server.JWTConfig).
@@ -242,7 +246,7 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 	// always asked.
 	handler := func(auth server.Authenticator, trust bool) http.Handler {
 		proxy := &server.Proxy{Planner: planr, Records: reg, Clusters: clusters, Signer: signer,
-			Auth: auth, TrustTokens: trust, Logger: log, AllowSpooling: cfg.Serve.AllowSpooling, Access: recordAccess, Metrics: metrics}
+			Auth: auth, TrustTokens: trust, Logger: log, AllowSpooling: cfg.Serve.AllowSpooling, NoPipelining: cfg.Serve.NoPipelining, Access: recordAccess, Metrics: metrics}
 		proxies = append(proxies, proxy)
 		policyAPI := &server.PolicyAPI{Registry: reg, Authorize: server.RoleAuthorizer(server.RequestIdentity), Logger: log}
 		clusterAPI := &server.ClusterAPI{Clusters: clusters}
