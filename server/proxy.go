@@ -466,8 +466,13 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 		buf.Reset()
 		var sum pageSummary
 		var err error
+		var rest []byte // the end of a page in memory, sent as it is
 		if inMemory {
-			sum, err = rewritePageBytes(buf, mem.page, rewrite, onID)
+			var tail int
+			sum, tail, err = rewritePageHead(buf, mem.page, rewrite, onID)
+			if err == nil {
+				rest = mem.page[tail:]
+			}
 		} else {
 			sum, err = rewritePage(buf, resp.Body, rewrite, onID) // the body ends at its Content-Length
 		}
@@ -478,9 +483,10 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, resp *http.Respons
 				"cluster %s (region %s) sent a page Meridian cannot read (%v): run the query again", c.Name, c.Region, err))
 			return pageSummary{}
 		}
-		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()+len(rest)))
 		w.WriteHeader(http.StatusOK)
 		w.Write(buf.Bytes())
+		w.Write(rest)
 		return sum
 	}
 	w.WriteHeader(resp.StatusCode)

@@ -72,21 +72,32 @@ func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (st
 // even inside a row), the rest is copied as it is without being followed.
 // The output is the same as rewritePage's.
 func rewritePageBytes(dst io.Writer, page []byte, rewrite func(key, uri string) (string, error), onID func(string)) (pageSummary, error) {
-	var sum pageSummary
+	sum, tail, err := rewritePageHead(dst, page, rewrite, onID)
+	if err != nil {
+		return sum, err
+	}
+	_, err = dst.Write(page[tail:])
+	return sum, err
+}
+
+// rewritePageHead writes the rewritten page up to tail, from where on the
+// page goes out unchanged (tail is len(page) when the whole page had to be
+// followed): the caller sends page[tail:] itself, without a copy.
+func rewritePageHead(dst io.Writer, page []byte, rewrite func(key, uri string) (string, error), onID func(string)) (sum pageSummary, tail int, err error) {
 	w := writers.Get().(*bufio.Writer)
 	w.Reset(dst)
 	defer func() {
 		w.Reset(nil)
 		writers.Put(w)
 	}()
-	r := &pageScanner{rewrite: rewrite, onID: onID, sum: &sum, w: w, whole: true}
+	r := &pageScanner{rewrite: rewrite, onID: onID, sum: &sum, w: w, whole: true, tail: len(page)}
 	if err := r.feed(page); err != nil {
-		return sum, err
+		return sum, 0, err
 	}
 	if r.capturing {
-		return sum, errors.New("the page ended inside a URI")
+		return sum, 0, errors.New("the page ended inside a URI")
 	}
-	return sum, w.Flush()
+	return sum, r.tail, w.Flush()
 }
 
 // noKeysAhead reports whether b cannot hold a key the scanner acts on.
@@ -117,6 +128,7 @@ type pageScanner struct {
 
 	whole   bool // feed gets the whole page at once
 	checked bool // whole: the rest was looked at once
+	tail    int  // whole: where the page goes on unchanged
 
 	depth     int
 	inStr     bool
@@ -139,8 +151,8 @@ func (s *pageScanner) feed(b []byte) error {
 				// the scanner acts on, the rest goes out as it is.
 				s.checked = true
 				if noKeysAhead(b[i:]) {
-					_, err := s.w.Write(b[start:])
-					s.depth = 0
+					_, err := s.w.Write(b[start:i])
+					s.tail, s.depth = i, 0
 					return err
 				}
 			}
