@@ -46,8 +46,10 @@ const (
 	// journalRotate: once everything in a file is indexed and it is larger
 	// than this, writers move to a new file and the old one is removed.
 	journalRotate = 64 << 20
-	// journalMaxFrame bounds one record (a statement is at most a few MiB).
-	journalMaxFrame = 64 << 20
+	// journalMaxFrame bounds one record (a statement is at most 1 MiB by
+	// default); the indexer reads journalMaxFrame+8 bytes at a time, so a
+	// read always holds at least one whole frame.
+	journalMaxFrame = 8 << 20
 	// journalBatch records are indexed per store transaction; a partial
 	// batch waits at most journalDelay (JournalOptions.Delay), so the
 	// indexer's cost is spread over many statements.
@@ -463,34 +465,20 @@ func (j *journal) indexPending() error {
 			}
 			j.rf = f
 		}
-		// Read at most a few MiB at a time; whole frames only (every frame
-		// below end was completely written).
-		n := min(end-j.indexedOff, 8<<20)
+		// Read at most one frame's worth at a time, whole frames only
+		// (every frame below end was completely written).
+		n := min(end-j.indexedOff, journalMaxFrame+8)
 		buf := make([]byte, n)
 		if _, err := j.rf.ReadAt(buf, j.indexedOff); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("decision journal: %w", err)
 		}
 		frames, good, _ := splitFrames(buf)
 		if good == 0 {
-			if n == end-j.indexedOff {
-				// A frame below end that does not check: the file is
-				// damaged. Skip to the end rather than stop auditing.
-				j.opts.Logger.Error("decision journal: damaged record skipped", "file", j.rf.Name(), "offset", j.indexedOff)
-				j.indexedOff = end
-				continue
-			}
-			// One frame larger than the read: read it whole.
-			size := int64(binary.LittleEndian.Uint32(buf)) + 8
-			buf = make([]byte, size)
-			if _, err := j.rf.ReadAt(buf, j.indexedOff); err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("decision journal: %w", err)
-			}
-			frames, good, _ = splitFrames(buf)
-			if good == 0 {
-				j.opts.Logger.Error("decision journal: damaged record skipped", "file", j.rf.Name(), "offset", j.indexedOff)
-				j.indexedOff = end
-				continue
-			}
+			// A frame below end that does not check: the file is damaged.
+			// Skip to the end rather than stop auditing.
+			j.opts.Logger.Error("decision journal: damaged record skipped", "file", j.rf.Name(), "offset", j.indexedOff)
+			j.indexedOff = end
+			continue
 		}
 		start := j.indexedOff
 		for len(frames) > 0 {
