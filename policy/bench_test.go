@@ -13,7 +13,6 @@ import (
 
 	"github.com/meridian-lake/meridian/internal/store"
 	"github.com/meridian-lake/meridian/policy"
-	policies "github.com/meridian-lake/meridian/rego"
 )
 
 // fiveTables is the scenario of a five-table statement across three regions.
@@ -126,19 +125,7 @@ func BenchmarkDecide(b *testing.B) {
 // (target: under 30 s), reporting decisions per second.
 func BenchmarkImpact(b *testing.B) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{Path: filepath.Join(b.TempDir(), "state.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	shipped, err := policy.LoadFS(policies.FS)
-	if err != nil {
-		b.Fatal(err)
-	}
-	reg, err := policy.OpenRegistry(ctx, db, shipped, time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
+	reg := openRegistryWith(b, store.Config{Path: filepath.Join(b.TempDir(), "state.db")})
 	var inputs []policy.Input
 	for _, sc := range loadScenarios(b) {
 		if sc.Data == nil {

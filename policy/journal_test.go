@@ -291,19 +291,7 @@ func BenchmarkRecordWrite(b *testing.B) {
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, store.Config{Path: filepath.Join(b.TempDir(), "state.db"), Sync: mode.sync})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			shipped, err := policy.LoadFS(policies.FS)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reg, err := policy.OpenRegistry(ctx, db, shipped, time.Second)
-			if err != nil {
-				b.Fatal(err)
-			}
+			reg := openRegistryWith(b, store.Config{Path: filepath.Join(b.TempDir(), "state.db"), Sync: mode.sync})
 			if mode.journal {
 				if err := reg.OpenJournal(ctx, b.TempDir(), policy.JournalOptions{Sync: mode.sync == "full"}); err != nil {
 					b.Fatal(err)

@@ -25,19 +25,26 @@ func openRegistry(t *testing.T) *policy.Registry {
 // another process sharing it would.
 func openRegistryAt(t *testing.T, path string) *policy.Registry {
 	t.Helper()
+	return openRegistryWith(t, store.Config{Path: path})
+}
+
+// openRegistryWith opens a registry with the shipped pack on the state
+// database cfg describes, closed when tb ends.
+func openRegistryWith(tb testing.TB, cfg store.Config) *policy.Registry {
+	tb.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{Path: path})
+	db, err := store.Open(ctx, cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { db.Close() })
 	shipped, err := policy.LoadFS(policies.FS)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	reg, err := policy.OpenRegistry(ctx, db, shipped, time.Second)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return reg
 }
