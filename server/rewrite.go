@@ -65,24 +65,15 @@ func rewritePage(dst io.Writer, src io.Reader, rewrite func(key, uri string) (st
 	return sum, w.Flush()
 }
 
-// rewritePageBytes is rewritePage for a page already in memory. It also
-// knows what the rest of the page holds: once the scanner reaches the first
-// nested value (the columns, then the rows), if nothing after that point
-// could be a URI key or the id ("…Uri\"" or "\"id\"" occur nowhere, not
-// even inside a row), the rest is copied as it is without being followed.
-// The output is the same as rewritePage's.
-func rewritePageBytes(dst io.Writer, page []byte, rewrite func(key, uri string) (string, error), onID func(string)) (pageSummary, error) {
-	sum, tail, err := rewritePageHead(dst, page, rewrite, onID)
-	if err != nil {
-		return sum, err
-	}
-	_, err = dst.Write(page[tail:])
-	return sum, err
-}
-
-// rewritePageHead writes the rewritten page up to tail, from where on the
-// page goes out unchanged (tail is len(page) when the whole page had to be
-// followed): the caller sends page[tail:] itself, without a copy.
+// rewritePageHead is rewritePage for a page already in memory, which lets
+// it know what the rest of the page holds: once the scanner reaches the
+// first nested value (the columns, then the rows), if nothing after that
+// point could be a URI key or the id ("…Uri\"" or "\"id\"" occur nowhere,
+// not even inside a row), the rest is not followed. It writes the
+// rewritten page up to tail, from where on the page goes out unchanged
+// (tail is len(page) when the whole page had to be followed): the caller
+// sends page[tail:] itself, without a copy. Head and tail together are
+// what rewritePage writes.
 func rewritePageHead(dst io.Writer, page []byte, rewrite func(key, uri string) (string, error), onID func(string)) (sum pageSummary, tail int, err error) {
 	w := writers.Get().(*bufio.Writer)
 	w.Reset(dst)

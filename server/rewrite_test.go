@@ -186,3 +186,14 @@ func BenchmarkRewritePage(b *testing.B) {
 		}
 	})
 }
+
+// rewritePageBytes is the whole page rewritePageHead describes: its head,
+// then the unchanged tail.
+func rewritePageBytes(dst io.Writer, page []byte, rewrite func(key, uri string) (string, error), onID func(string)) (pageSummary, error) {
+	sum, tail, err := rewritePageHead(dst, page, rewrite, onID)
+	if err != nil {
+		return sum, err
+	}
+	_, err = dst.Write(page[tail:])
+	return sum, err
+}
