@@ -34,6 +34,12 @@ const TrinoCatalog = "iceberg"
 // slice; the catalog must be configured with all three.
 func Regions() []string { return []string{"eu", "us", "apac"} }
 
+// Jurisdiction is the jurisdiction of a demo region (the clusters' config
+// names it; policy reads it): EEA for eu, US for us, JP for apac.
+func Jurisdiction(region string) string {
+	return map[string]string{"eu": "EEA", "us": "US", "apac": "JP"}[region]
+}
+
 // maxPerRegion bounds the per-region sizes: identifiers are numbered from a
 // per-region base 100,000,000 apart.
 const maxPerRegion = idStride - 1

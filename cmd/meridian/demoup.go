@@ -25,9 +25,6 @@ import (
 	"github.com/meridian-lake/meridian/server"
 )
 
-// demoJurisdictions are the demo regions' jurisdictions.
-var demoJurisdictions = map[string]string{"eu": "EEA", "us": "US", "apac": "JP"}
-
 // demoUser is one of the demo's users; the password is the name with
 // "-demo" appended, which the startup text prints.
 type demoUser struct {
@@ -204,7 +201,7 @@ func demoUp(ctx context.Context, st streams, cfg Config, dir, listen, tlsListen,
 	}()
 	cfg.Clusters = cluster.Config{}
 	for _, r := range demo.Regions() {
-		cfg.Clusters.Regions = append(cfg.Clusters.Regions, cluster.Region{Name: r, Jurisdiction: demoJurisdictions[r]})
+		cfg.Clusters.Regions = append(cfg.Clusters.Regions, cluster.Region{Name: r, Jurisdiction: demo.Jurisdiction(r)})
 		url, err := d.startEngine(ctx, enginePath, r, engineConfig, cfg.Dir, logDir)
 		if err != nil {
 			return d, fmt.Errorf("engine %s: %w", r, err)

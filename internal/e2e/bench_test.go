@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/meridian-lake/meridian/catalog/demo"
 )
 
 // The benchmarks compare Meridian with the engine it routes to, side by
@@ -190,9 +192,8 @@ func startNormalSync(b *testing.B, s *system) string {
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "dir: %q\nstore: {path: %q, sync: normal}\nserve: {listen: \"127.0.0.1:0\", insecure_trust_user_header: true, users_file: %q}\nclusters:\n  regions:\n",
 		s.dir, filepath.Join(tmp, "state.db"), filepath.Join(s.dir, "users.yaml"))
-	jurisdiction := map[string]string{"eu": "EEA", "us": "US", "apac": "JP"}
 	for r := range s.engines {
-		fmt.Fprintf(&cfg, "    - {name: %s, jurisdiction: %s}\n", r, jurisdiction[r])
+		fmt.Fprintf(&cfg, "    - {name: %s, jurisdiction: %s}\n", r, demo.Jurisdiction(r))
 	}
 	cfg.WriteString("  clusters:\n")
 	for r, u := range s.engines {
