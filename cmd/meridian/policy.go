@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/meridian-lake/meridian/internal/cfgfile"
 	"github.com/meridian-lake/meridian/internal/store"
 	"github.com/meridian-lake/meridian/policy"
 	policies "github.com/meridian-lake/meridian/rego"
@@ -744,7 +745,7 @@ func (e *policyEnv) bundle(ctx context.Context, st streams, a policyArgs) error 
 			return err
 		}
 		report = st.err
-	} else if err := writeFileAtomic(a.out, buf.Bytes(), 0o644); err != nil {
+	} else if err := cfgfile.WriteAtomic(a.out, buf.Bytes(), 0o644); err != nil {
 		return usageErr{err}
 	}
 	if e.json {
@@ -754,28 +755,6 @@ func (e *policyEnv) bundle(ctx context.Context, st streams, a policyArgs) error 
 	}
 	fmt.Fprintf(report, "wrote %s: version %d, revision %s, %d files, %s\n", a.out, id, revision, len(p.Files), byteSize(int64(buf.Len())))
 	return nil
-}
-
-// writeFileAtomic writes data to name through a temporary file in the same
-// directory, so a reader never sees half a bundle.
-func writeFileAtomic(name string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }
 
 // purge applies the decision retention setting.

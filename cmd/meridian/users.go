@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/meridian-lake/meridian/internal/cfgfile"
 	"github.com/meridian-lake/meridian/server"
 )
 
@@ -165,7 +166,7 @@ func writeUsersDoc(path string, doc usersDoc) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b, 0o600)
+	return cfgfile.WriteAtomic(path, b, 0o600)
 }
 
 func splitList(s string) []string {

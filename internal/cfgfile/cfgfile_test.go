@@ -35,3 +35,28 @@ func TestReadAndDecode(t *testing.T) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+// TestWriteAtomic: the file holds the data with the mode, replaces what was
+// there, and no temporary file is left beside it.
+func TestWriteAtomic(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "users.yaml")
+	for _, data := range []string{"first", "second, longer"} {
+		if err := WriteAtomic(name, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(name)
+		if err != nil || string(got) != data {
+			t.Fatalf("read %q, %v; want %q", got, err, data)
+		}
+	}
+	if st, _ := os.Stat(name); st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", st.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("%d files in the directory, want 1", len(entries))
+	}
+	if err := WriteAtomic(filepath.Join(dir, "missing", "x"), []byte("x"), 0o600); err == nil {
+		t.Fatal("writing into a missing directory succeeded")
+	}
+}
