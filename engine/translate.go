@@ -177,12 +177,7 @@ func (c *compiler) identList(ids []*ast.Ident) {
 		return
 	}
 	c.w("(")
-	for i, id := range ids {
-		if i > 0 {
-			c.w(", ")
-		}
-		c.w(quote(id.Norm()))
-	}
+	commaList(c, ids, func(id *ast.Ident) { c.w(quote(id.Norm())) })
 	c.w(")")
 }
 
@@ -293,12 +288,7 @@ func (c *compiler) selectBlock(s *ast.Select, top bool) {
 	}
 	if len(s.From) > 0 {
 		c.w(" FROM ")
-		for i, r := range s.From {
-			if i > 0 {
-				c.w(", ")
-			}
-			c.relation(r)
-		}
+		commaList(c, s.From, c.relation)
 	}
 	if s.Where != nil {
 		c.w(" WHERE ")
@@ -312,12 +302,7 @@ func (c *compiler) selectBlock(s *ast.Select, top bool) {
 			c.unsupported(s.Position(), "GROUP BY DISTINCT")
 		}
 		c.w(" GROUP BY ")
-		for i, el := range g.Elements {
-			if i > 0 {
-				c.w(", ")
-			}
-			c.groupingElement(el)
-		}
+		commaList(c, g.Elements, c.groupingElement)
 	}
 	if s.Having != nil {
 		c.w(" HAVING ")
@@ -359,12 +344,7 @@ func (c *compiler) groupingElement(el *ast.GroupingElement) {
 	}
 	switch el.Kind {
 	case "":
-		for i, xs := range el.Sets {
-			if i > 0 {
-				c.w(", ")
-			}
-			c.exprs(xs)
-		}
+		commaList(c, el.Sets, c.exprs)
 	case "ROLLUP", "CUBE":
 		c.w(el.Kind, " (")
 		for _, xs := range el.Sets {
@@ -373,12 +353,7 @@ func (c *compiler) groupingElement(el *ast.GroupingElement) {
 		c.w(")")
 	case "GROUPING SETS":
 		c.w("GROUPING SETS (")
-		for i, xs := range el.Sets {
-			if i > 0 {
-				c.w(", ")
-			}
-			set(xs, true)
-		}
+		commaList(c, el.Sets, func(xs []ast.Expr) { set(xs, true) })
 		c.w(")")
 	default:
 		c.unsupported(ast.Pos{}, "grouping "+el.Kind)
@@ -637,13 +612,18 @@ func (c *compiler) view(t *ast.Table, info *catalog.TableInfo) string {
 	return "(" + text + ")"
 }
 
-func (c *compiler) exprs(xs []ast.Expr) {
-	for i, x := range xs {
+// commaList writes each item with fn, separated by ", ".
+func commaList[T any](c *compiler, items []T, fn func(T)) {
+	for i, it := range items {
 		if i > 0 {
 			c.w(", ")
 		}
-		c.expr(x)
+		fn(it)
 	}
+}
+
+func (c *compiler) exprs(xs []ast.Expr) {
+	commaList(c, xs, c.expr)
 }
 
 func (c *compiler) expr(x ast.Expr) {
