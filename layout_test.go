@@ -44,6 +44,7 @@ var onlyImportedBy = map[string][]string{
 	"internal/corpus":   {},
 	"internal/s3test":   {},
 	"internal/pgtest":   {},
+	"internal/regoplan": {"policy"},
 	"internal/loopback": {"internal/s3test", "internal/pgtest"},
 	"internal/e2e":      {},
 }

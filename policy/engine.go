@@ -17,6 +17,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/meridian-lake/meridian/internal/regoplan"
 )
 
 // Rule ids of the denials the engine itself produces.
@@ -33,9 +35,12 @@ type Compiled struct {
 	pack     *Pack
 	compiler *ast.Compiler
 	store    storage.Store
-	query    rego.PreparedEvalQuery
-	cache    *decisionCache // nil: decisions are not cached
-	version  int64          // the stored version id; 0 when not from a registry
+	query    rego.PreparedEvalQuery // OPA's evaluator (topdown)
+	plan     *regoplan.Program      // the same query planned; nil: topdown decides
+	data     ast.Value              // the policy data, for the plan
+	planNote string                 // why plan is nil
+	cache    *decisionCache         // nil: decisions are not cached
+	version  int64                  // the stored version id; 0 when not from a registry
 }
 
 // Version is the stored policy version id this was compiled from (0 when it
@@ -64,8 +69,20 @@ func Compile(ctx context.Context, p *Pack) (*Compiled, error) {
 	if err != nil {
 		return nil, regoError("", err)
 	}
-	return &Compiled{pack: p, compiler: compiler, store: store, query: pq,
-		cache: newDecisionCache(p.modules, DefaultCacheEntries)}, nil
+	c := &Compiled{pack: p, compiler: compiler, store: store, query: pq,
+		cache: newDecisionCache(p.modules, DefaultCacheEntries)}
+	c.plan, c.data, c.planNote = planQuery(ctx, compiler, p)
+	return c, nil
+}
+
+// Evaluator says what decides for this version: "plan" (OPA's plan of the
+// decision, run by internal/regoplan) or "topdown" (OPA's evaluator) and
+// why.
+func (c *Compiled) Evaluator() string {
+	if c.plan != nil {
+		return "plan"
+	}
+	return "topdown: " + c.planNote
 }
 
 // CacheStats reports the decision cache of this version.
@@ -169,17 +186,16 @@ func (c *Compiled) evaluate(ctx context.Context, in *Input, timeout time.Duratio
 	if ctx.Done() != nil {
 		defer context.AfterFunc(ctx, cancel.Cancel)()
 	}
-	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(in.value()), rego.EvalExternalCancel(cancel),
-		rego.EvalMetrics(noMetrics), rego.EvalGenerateJSON(keepTerm))
+	result, err := c.eval(ctx, in.value(), cancel)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || err != nil && ctx.Err() != nil:
 		return deny(RuleTimeout, "the policy did not decide in time; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
 	case err != nil:
 		return deny(RuleError, "the policy failed to evaluate; the statement is refused"), fmt.Errorf("policy: eval: %w", err)
-	case len(rs) != 1 || len(rs[0].Expressions) != 1:
+	case result == nil:
 		return deny(RuleUndefined, "the policy gave no decision; the statement is refused"), errors.New("policy: undefined decision")
 	}
-	d, err := decode(rs[0].Expressions[0].Value)
+	d, err := decode(result)
 	if err != nil {
 		return deny(RuleInvalid, "the policy's decision is malformed; the statement is refused"), fmt.Errorf("policy: %w", err)
 	}
@@ -188,6 +204,44 @@ func (c *Compiled) evaluate(ctx context.Context, in *Input, timeout time.Duratio
 			errors.New("policy: inconsistent decision")
 	}
 	return d, nil
+}
+
+// eval evaluates data.meridian.decision on input: with the plan when there
+// is one, else with topdown. A nil result is an undefined decision.
+func (c *Compiled) eval(ctx context.Context, input ast.Value, cancel topdown.Cancel) (*ast.Term, error) {
+	if c.plan != nil {
+		rs, err := c.plan.Eval(ctx, input, c.data, regoplan.Options{Cancel: cancel})
+		switch {
+		case err != nil:
+			return nil, err
+		case len(rs) == 0:
+			return nil, nil
+		case len(rs) > 1:
+			return nil, fmt.Errorf("%d decisions", len(rs))
+		}
+		obj, ok := rs[0].Value.(ast.Object)
+		if !ok || obj.Len() != 1 {
+			return nil, fmt.Errorf("the plan's result is %v, want one binding", rs[0])
+		}
+		var v *ast.Term
+		obj.Foreach(func(_, t *ast.Term) { v = t })
+		return v, nil
+	}
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(cancel),
+		rego.EvalMetrics(noMetrics), rego.EvalGenerateJSON(keepTerm))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(rs) == 0:
+		return nil, nil
+	case len(rs) != 1 || len(rs[0].Expressions) != 1:
+		return nil, fmt.Errorf("%d results", len(rs))
+	}
+	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	if !ok {
+		return nil, fmt.Errorf("decision is %T, want a term", rs[0].Expressions[0].Value)
+	}
+	return t, nil
 }
 
 // noMetrics is shared by all evaluations: nothing reads their metrics.
@@ -202,11 +256,7 @@ func deny(rule, msg string) Decision {
 }
 
 // decode reads a decision strictly: a missing or mistyped field is an error.
-func decode(v any) (Decision, error) {
-	t, ok := v.(*ast.Term)
-	if !ok {
-		return Decision{}, fmt.Errorf("decision is %T, want a term", v)
-	}
+func decode(t *ast.Term) (Decision, error) {
 	obj, ok := t.Value.(ast.Object)
 	if !ok {
 		return Decision{}, fmt.Errorf("decision is %s, want an object", ast.ValueName(t.Value))

@@ -161,6 +161,44 @@ func rawDecision(c *Compiled, in ast.Value) string {
 	return string(b)
 }
 
+// planDecision is rawDecision by the version's plan (internal/regoplan)
+// instead of topdown. Errors render as "error" alone: the two evaluators
+// word them differently, and either denies.
+func planDecision(c *Compiled, in ast.Value) string {
+	t, err := c.eval(context.Background(), in, nil)
+	switch {
+	case err != nil:
+		return "error"
+	case t == nil:
+		return "undefined"
+	}
+	v, err := ast.JSON(t.Value)
+	if err != nil {
+		return "json: " + err.Error()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "marshal: " + err.Error()
+	}
+	return string(b)
+}
+
+// errorless renders any error decision as "error", as planDecision does.
+func errorless(decision string) string {
+	if strings.HasPrefix(decision, "error: ") {
+		return "error"
+	}
+	return decision
+}
+
+// topdownOnly is c deciding with topdown, as a version whose plan cannot be
+// run does.
+func topdownOnly(c *Compiled) *Compiled {
+	cp := *c
+	cp.plan, cp.planNote = nil, "topdown only (test)"
+	return &cp
+}
+
 // typedDecision is the production path: the input as the planner builds it,
 // converted by Input.value, and the decision as the engine decodes it.
 func typedDecision(c *Compiled, in *Input) string {
@@ -192,7 +230,8 @@ func decodeJSON(t *testing.T, b []byte) any {
 }
 
 // TestPackEquivalence: the shipped pack decides exactly as the reference
-// pack, on every scenario and on equivalenceN mutations of them.
+// pack, on every scenario and on equivalenceN mutations of them; and each
+// pack's plan (internal/regoplan) decides exactly as OPA's topdown does.
 func TestPackEquivalence(t *testing.T) {
 	raw, err := os.ReadFile("testdata/scenarios.json")
 	if err != nil {
@@ -213,6 +252,13 @@ func TestPackEquivalence(t *testing.T) {
 	pairs := make([]packPair, len(dataVariants))
 	for i, v := range dataVariants {
 		pairs[i] = compilePair(t, v.name, ref, shipped, v.override)
+	}
+	for _, p := range pairs {
+		for _, c := range []*Compiled{p.ref, p.shipped} {
+			if c.Evaluator() != "plan" {
+				t.Fatalf("%s: a pack decides with %s, want its plan", p.name, c.Evaluator())
+			}
+		}
 	}
 	if r, s := pairs[0].ref.cache, pairs[0].shipped.cache; (r == nil) != (s == nil) || r != nil && r.withQueryID != s.withQueryID {
 		t.Errorf("decision cache: reference %+v, shipped %+v; want the same keying", r, s)
@@ -243,6 +289,16 @@ func TestPackEquivalence(t *testing.T) {
 		if want != got {
 			report(what, p.name, in, want, got)
 		}
+		// Each pack's plan decides as topdown does.
+		for _, c := range []struct {
+			name     string
+			c        *Compiled
+			decision string
+		}{{"reference", p.ref, want}, {"shipped", p.shipped, got}} {
+			if pd := planDecision(c.c, v); pd != errorless(c.decision) {
+				report(what+" ("+c.name+" pack: topdown, then its plan)", p.name, in, c.decision, pd)
+			}
+		}
 		mu.Lock()
 		for _, rule := range ruleIDs {
 			if strings.Contains(want, `"rule":"`+rule+`"`) {
@@ -262,6 +318,9 @@ func TestPackEquivalence(t *testing.T) {
 				want, got := typedDecision(p.ref, &typed), typedDecision(p.shipped, &typed)
 				if want != got {
 					report(what+" (typed)", p.name, in, want, got)
+				}
+				if td := typedDecision(topdownOnly(p.shipped), &typed); errorless(td) != errorless(got) {
+					report(what+" (typed, shipped pack: topdown, then its plan)", p.name, in, td, got)
 				}
 			}
 		}
