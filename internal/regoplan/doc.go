@@ -12,4 +12,8 @@
 // OPA's evaluator. A run that cannot finish (a conflict, a cancellation, an
 // operand that is unexpectedly undefined) returns an error, never a
 // partial result.
+//
+// Only package policy imports it: it sits below the policy engine, which
+// plans each policy version once and keeps topdown for any version whose
+// plan Prepare refuses.
 package regoplan
