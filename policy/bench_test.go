@@ -34,7 +34,10 @@ func fiveTables(tb testing.TB) *policy.Input {
 // default pack, side by side:
 //
 //   - cold: every input is new (another user each time), so the policy is
-//     evaluated every time;
+//     evaluated every time, by the version's plan (internal/regoplan), as
+//     served;
+//   - cold-topdown: the same inputs decided by OPA's topdown evaluator
+//     (policy.evaluator: topdown), for the ratio;
 //   - repeated: the same statement again with a new query id each time, as
 //     dashboards and scheduled jobs send it, decided from the version's
 //     decision cache.
@@ -47,18 +50,34 @@ func fiveTables(tb testing.TB) *policy.Input {
 func BenchmarkDecide(b *testing.B) {
 	in := fiveTables(b)
 	ctx := context.Background()
-	if d, err := policy.NewEngine(defaultPack(b), time.Second).Decide(ctx, in); err != nil || !d.Allow {
-		b.Fatalf("Decide = %+v, %v; want an allow", d, err)
+	plan := func(tb testing.TB) *policy.Compiled { return defaultPack(tb) }
+	topdown := func(tb testing.TB) *policy.Compiled {
+		if err := policy.SetEvaluator(policy.EvaluatorTopdown); err != nil {
+			tb.Fatal(err)
+		}
+		defer policy.SetEvaluator(policy.EvaluatorPlan)
+		c := defaultPack(tb)
+		if !strings.HasPrefix(c.Evaluator(), "topdown") {
+			tb.Fatalf("evaluator %s, want topdown", c.Evaluator())
+		}
+		return c
 	}
-	// vary returns the i-th input of a run: a new user (cold) or only a new
-	// query id (repeated).
+	newUser := func(in *policy.Input, i int) { in.Subject.User = "user" + strconv.Itoa(i) }
+	newQueryID := func(in *policy.Input, i int) { in.Request.QueryID = "20261122_000000_" + strconv.Itoa(i) }
 	for _, mode := range []struct {
-		name string
+		name    string
+		compile func(testing.TB) *policy.Compiled
+		// vary returns the i-th input of a run: a new user (cold) or only a
+		// new query id (repeated).
 		vary func(in *policy.Input, i int)
 	}{
-		{"cold", func(in *policy.Input, i int) { in.Subject.User = "user" + strconv.Itoa(i) }},
-		{"repeated", func(in *policy.Input, i int) { in.Request.QueryID = "20261122_000000_" + strconv.Itoa(i) }},
+		{"cold", plan, newUser},
+		{"cold-topdown", topdown, newUser},
+		{"repeated", plan, newQueryID},
 	} {
+		if d, err := policy.NewEngine(mode.compile(b), time.Second).Decide(ctx, in); err != nil || !d.Allow {
+			b.Fatalf("%s: Decide = %+v, %v; want an allow", mode.name, d, err)
+		}
 		b.Run(mode.name+"/latency", func(b *testing.B) {
 			const n = 100_000
 			lat := make([]time.Duration, 0, n)
@@ -69,7 +88,7 @@ func BenchmarkDecide(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				eng := policy.NewEngine(defaultPack(b), time.Second) // a cold cache each round
+				eng := policy.NewEngine(mode.compile(b), time.Second) // a cold cache each round
 				lat = lat[:0]
 				for i := range inputs {
 					t0 := time.Now()
@@ -84,7 +103,7 @@ func BenchmarkDecide(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
 		})
 		b.Run(mode.name+"/op", func(b *testing.B) {
-			eng := policy.NewEngine(defaultPack(b), time.Second)
+			eng := policy.NewEngine(mode.compile(b), time.Second)
 			x := *in
 			i := 0
 			b.ReportAllocs()
@@ -104,7 +123,7 @@ func BenchmarkDecide(b *testing.B) {
 				mode.vary(&inputs[i], i)
 			}
 			for b.Loop() {
-				eng := policy.NewEngine(defaultPack(b), time.Second)
+				eng := policy.NewEngine(mode.compile(b), time.Second)
 				start := time.Now()
 				var wg sync.WaitGroup
 				for g := range 2 {

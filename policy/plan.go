@@ -3,7 +3,9 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
@@ -21,6 +23,31 @@ import (
 // bindings, which the plan has already lowered away
 // (BenchmarkDecide/cold, and .../topdown beside it). TestPlanEquivalence
 // holds the two to the same decisions, byte for byte.
+
+// Evaluators: what decides for a version.
+const (
+	EvaluatorPlan    = "plan"    // OPA's plan, run by regoplan; topdown when the plan cannot be run
+	EvaluatorTopdown = "topdown" // OPA's evaluator only
+)
+
+// topdownOnly is set by SetEvaluator(EvaluatorTopdown).
+var topdownOnlySetting atomic.Bool
+
+// SetEvaluator chooses, for the versions compiled from now on in this
+// process, between EvaluatorPlan (the default) and EvaluatorTopdown, the
+// escape hatch should a plan ever be suspected of deciding differently
+// (serve sets it from policy.evaluator in meridian.yaml, once at start).
+func SetEvaluator(name string) error {
+	switch name {
+	case EvaluatorPlan, "":
+		topdownOnlySetting.Store(false)
+	case EvaluatorTopdown:
+		topdownOnlySetting.Store(true)
+	default:
+		return fmt.Errorf("policy: evaluator %q: want %s or %s", name, EvaluatorPlan, EvaluatorTopdown)
+	}
+	return nil
+}
 
 // planTarget is the rego target under which OPA hands the plan of a prepared
 // query to planCapture.
@@ -55,6 +82,9 @@ func (planCapture) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Valu
 // plan with the pack's data. A nil program comes with the reason topdown
 // decides instead.
 func planQuery(ctx context.Context, compiler *ast.Compiler, p *Pack) (*regoplan.Program, ast.Value, string) {
+	if topdownOnlySetting.Load() {
+		return nil, nil, "policy.evaluator is topdown"
+	}
 	registerPlanTarget.Do(func() { rego.RegisterPlugin(planTarget, planCapture{}) })
 	slot := &planSlot{}
 	_, err := rego.New(

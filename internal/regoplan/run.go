@@ -103,6 +103,9 @@ type machine struct {
 	stack   []*ast.Term // frames of locals
 	sp      int         // the first free local of stack
 	hwm     int         // the most of stack used since the last release
+	// scanners[:depth] are the scans running.
+	scanners []*scanner
+	depth    int
 }
 
 var machines = sync.Pool{New: func() any {
@@ -117,7 +120,7 @@ func (m *machine) release() {
 	m.sp, m.hwm = 0, 0
 	m.prog, m.cancel, m.ret, m.err, m.out, m.results = nil, nil, nil, nil, nil, nil
 	m.bctx = topdown.BuiltinContext{}
-	m.steps = 0
+	m.steps, m.depth = 0, 0
 	if len(m.stack) > 1<<16 {
 		return // a run that needed a huge stack does not keep it
 	}
@@ -403,38 +406,63 @@ func (m *machine) scan(in *instr, fr []*ast.Term) int {
 	if src == nil {
 		return m.fail(in, errUndefinedOperand)
 	}
-	// Each element's run: break out of 0 continues with the next element,
-	// of 1 leaves the scan, of n > 1 leaves n-2 blocks around the scan.
-	result := fellThrough
-	step := func(k, v *ast.Term) bool {
-		fr[in.key], fr[in.value] = k, v
-		switch r := m.run(in.body, fr); {
-		case r == fellThrough || r == 0:
-			return false
-		case r == 1:
-			return true
-		case r < 0:
-			result = r
-			return true
-		default:
-			result = r - 2
-			return true
-		}
+	if m.depth == len(m.scanners) {
+		sc := &scanner{m: m}
+		sc.pair, sc.member = sc.step, sc.stepMember // bound once per scanner
+		m.scanners = append(m.scanners, sc)
 	}
+	sc := m.scanners[m.depth]
+	m.depth++
+	sc.in, sc.fr, sc.result = in, fr, fellThrough
 	switch c := src.Value.(type) {
 	case *ast.Array:
 		for i := range c.Len() {
-			if step(ast.InternedTerm(i), c.Elem(i)) {
+			if sc.step(ast.InternedTerm(i), c.Elem(i)) {
 				break
 			}
 		}
 	case ast.Object:
-		c.Until(step)
+		c.Until(sc.pair)
 	case ast.Set:
-		c.Until(func(t *ast.Term) bool { return step(t, t) })
+		c.Until(sc.member)
 	}
-	return result
+	m.depth--
+	r := sc.result
+	sc.in, sc.fr = nil, nil
+	return r
 }
+
+// scanner is the state of one ScanStmt being run; the machine keeps one per
+// nesting depth, so that a scan allocates nothing.
+type scanner struct {
+	m      *machine
+	in     *instr
+	fr     []*ast.Term
+	result int
+	pair   func(k, v *ast.Term) bool
+	member func(t *ast.Term) bool
+}
+
+// step runs the body for one element and says whether to stop. A break
+// out of 0 continues with the next element, of 1 leaves the scan, of n > 1
+// leaves n-2 blocks around the scan.
+func (sc *scanner) step(k, v *ast.Term) bool {
+	sc.fr[sc.in.key], sc.fr[sc.in.value] = k, v
+	switch r := sc.m.run(sc.in.body, sc.fr); {
+	case r == fellThrough || r == 0:
+		return false
+	case r == 1:
+		return true
+	case r < 0:
+		sc.result = r
+		return true
+	default:
+		sc.result = r - 2
+		return true
+	}
+}
+
+func (sc *scanner) stepMember(t *ast.Term) bool { return sc.step(t, t) }
 
 // call calls a planned function. ok is false when the run failed; a nil
 // value is an undefined result.

@@ -1,0 +1,125 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/topdown"
+
+	policies "github.com/meridian-lake/meridian/rego"
+)
+
+// shippedCompiled compiles the shipped pack.
+func shippedCompiled(tb testing.TB) *Compiled {
+	tb.Helper()
+	p, err := LoadFS(policies.FS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := Compile(context.Background(), p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if c.Evaluator() != "plan" {
+		tb.Fatalf("the shipped pack decides with %s, want its plan", c.Evaluator())
+	}
+	return c
+}
+
+// FuzzPlanEquivalence: on any JSON input, the shipped pack's plan decides
+// exactly as topdown does (errors count as equal whatever their wording).
+// The seeds are the scenarios' inputs.
+func FuzzPlanEquivalence(f *testing.F) {
+	raw, err := os.ReadFile("testdata/scenarios.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var scs []rawScenario
+	if err := json.Unmarshal(raw, &scs); err != nil {
+		f.Fatal(err)
+	}
+	for _, sc := range scs {
+		f.Add([]byte(sc.Input))
+	}
+	f.Add([]byte(`{"version": 1, "tables": [1, "x", null, {}], "statement": {"opaque": {"a": 1}}}`))
+	f.Add([]byte(`{"version": 1.0, "subject": {"region": 7, "purposes": "analytics"}, "request": {"client_tags": ["purpose=a", "purpose=b"]}}`))
+	c := shippedCompiled(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 64<<10 {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var in any
+		if dec.Decode(&in) != nil {
+			return
+		}
+		v, err := ast.InterfaceToValue(in)
+		if err != nil {
+			return
+		}
+		want, got := errorless(rawDecision(c, v)), planDecision(c, v)
+		if want != got {
+			t.Fatalf("input %s\ntopdown: %s\nplan:    %s", b, want, got)
+		}
+	})
+}
+
+// TestPlanFailsClosed: a plan that cannot finish denies, as topdown does —
+// a conflict between rule bodies, a cancelled or timed-out evaluation.
+func TestPlanFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	conflict, err := NewPack([]File{{Path: "meridian.rego", Data: []byte(`package meridian
+
+decision := {"allow": true, "regions": ["eu"], "violations": []} if input.a
+decision := {"allow": true, "regions": ["us"], "violations": []} if input.b
+`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compile(ctx, conflict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Evaluator() != "plan" {
+		t.Fatalf("evaluator %s, want plan", c.Evaluator())
+	}
+	d, err := c.evaluate(ctx, &Input{Version: 1}, time.Second)
+	if err == nil || d.Allow || d.Violations[0].Rule != RuleUndefined {
+		t.Errorf("neither body holds: %+v, %v; want a %s deny", d, err, RuleUndefined)
+	}
+	both := ast.MustParseTerm(`{"a": true, "b": true}`).Value
+	if _, err := c.eval(ctx, both, nil); err == nil {
+		t.Error("both bodies hold with different values: no error from the plan")
+	}
+	if _, err := topdownOnly(c).eval(ctx, both, nil); err == nil {
+		t.Error("both bodies hold with different values: no error from topdown")
+	}
+
+	// Cancelled: the shipped pack on a big input, with the cancel already
+	// given, stops with an error (a decision reads more than checkEvery
+	// statements).
+	s := shippedCompiled(t)
+	in := &Input{Version: 1, Subject: Subject{User: "u", Region: "eu"}}
+	for range 200 {
+		in.Tables = append(in.Tables, Table{Name: "iceberg.eu.t", Access: "read", Region: "eu", Classification: "personal"})
+	}
+	cancel := topdown.NewCancel()
+	cancel.Cancel()
+	if _, err := s.eval(ctx, in.value(), cancel); err == nil || !strings.Contains(err.Error(), "cancel") {
+		t.Errorf("cancelled evaluation: %v, want a cancellation error", err)
+	}
+	done, stop := context.WithCancel(ctx)
+	stop()
+	d, err = s.evaluate(done, in, time.Second)
+	if !errors.Is(err, context.Canceled) || d.Allow || d.Violations[0].Rule != RuleTimeout {
+		t.Errorf("evaluation under a cancelled context: %+v, %v; want a %s deny", d, err, RuleTimeout)
+	}
+}
