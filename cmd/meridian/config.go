@@ -10,6 +10,7 @@ import (
 	"github.com/meridian-lake/meridian/cluster"
 	"github.com/meridian-lake/meridian/internal/cfgfile"
 	"github.com/meridian-lake/meridian/internal/store"
+	"github.com/meridian-lake/meridian/policy"
 )
 
 // Config is meridian.yaml. Every field is optional: the embedded defaults
@@ -41,6 +42,12 @@ type PolicyConfig struct {
 	// DecisionRetention is how long decision records are kept (default 365
 	// days); `meridian policy purge` deletes older ones.
 	DecisionRetention time.Duration `yaml:"decision_retention"`
+	// Evaluator decides each statement: "plan" (the default) runs OPA's plan
+	// of the active version's decision (about 4x faster than OPA's
+	// evaluator, and held to its decisions by tests); "topdown" uses OPA's
+	// evaluator, as an escape hatch. A version whose plan cannot be run
+	// uses topdown either way.
+	Evaluator string `yaml:"evaluator"`
 }
 
 // maxConfigBytes bounds meridian.yaml.
@@ -99,6 +106,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Policy.DecisionRetention < 24*time.Hour {
 		return c, fmt.Errorf("config: policy.decision_retention %s: keep decision records at least a day", c.Policy.DecisionRetention)
+	}
+	if c.Policy.Evaluator == "" {
+		c.Policy.Evaluator = policy.EvaluatorPlan
+	}
+	if c.Policy.Evaluator != policy.EvaluatorPlan && c.Policy.Evaluator != policy.EvaluatorTopdown {
+		return c, fmt.Errorf("config: policy.evaluator %q: want %s (the default) or %s", c.Policy.Evaluator, policy.EvaluatorPlan, policy.EvaluatorTopdown)
 	}
 	if err := c.Catalog.Validate(); err != nil {
 		return c, fmt.Errorf("config: %w", err)

@@ -223,6 +223,10 @@ func (e *policyEnv) registry(ctx context.Context) (*policy.Registry, error) {
 		db.Close()
 		return nil, fmt.Errorf("the shipped policy pack: %w", err)
 	}
+	if err := policy.SetEvaluator(e.cfg.Policy.Evaluator); err != nil {
+		db.Close()
+		return nil, err
+	}
 	reg, err := policy.OpenRegistry(ctx, db, shipped, 0)
 	if err != nil {
 		db.Close()

@@ -529,3 +529,27 @@ func TestPolicyPurge(t *testing.T) {
 		t.Errorf("purge with an argument: exit %d, want %d", code, exitUsage)
 	}
 }
+
+// TestPolicyEvaluatorSetting: policy.evaluator defaults to plan, accepts
+// topdown and refuses anything else with a message naming both.
+func TestPolicyEvaluatorSetting(t *testing.T) {
+	for _, c := range []struct{ yaml, want, err string }{
+		{"", "plan", ""},
+		{"policy: {evaluator: topdown}\n", "topdown", ""},
+		{"policy: {evaluator: wasm}\n", "", `policy.evaluator "wasm": want plan (the default) or topdown`},
+	} {
+		path := filepath.Join(t.TempDir(), "meridian.yaml")
+		if err := os.WriteFile(path, []byte(c.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := loadConfig(path)
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%q: err %v, want %q", c.yaml, err, c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("%q: %v", c.yaml, err)
+		case c.err == "" && cfg.Policy.Evaluator != c.want:
+			t.Errorf("%q: evaluator %q, want %q", c.yaml, cfg.Policy.Evaluator, c.want)
+		}
+	}
+}

@@ -193,10 +193,14 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 	if err != nil {
 		return sys, err
 	}
+	if err := policy.SetEvaluator(cfg.Policy.Evaluator); err != nil {
+		return sys, err
+	}
 	reg, err := policy.OpenRegistry(ctx, db, shipped, 0)
 	if err != nil {
 		return sys, err
 	}
+	log.Info("policy", "version", reg.Engine().Active().Version(), "evaluator", reg.Engine().Active().Evaluator())
 	// Decision records are appended to a journal beside the state store
 	// before each statement is forwarded, and indexed into the store in
 	// the background (see policy/journal.go).
@@ -214,7 +218,8 @@ func startSystem(ctx context.Context, cfg Config, log *slog.Logger) (sys *system
 		if err != nil {
 			log.Error("policy refresh failed; the engine keeps its version", "err", err)
 		} else if changed {
-			log.Info("policy version changed by another process", "version", reg.Engine().Active().Version())
+			log.Info("policy version changed by another process", "version", reg.Engine().Active().Version(),
+				"evaluator", reg.Engine().Active().Evaluator())
 		}
 	})
 	clusters, err := cluster.New(cfg.Clusters)
