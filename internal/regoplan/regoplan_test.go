@@ -264,7 +264,7 @@ type differential struct {
 }
 
 // oddInputs are run on every case besides its own: missing fields, wrong
-// types, empty collections.
+// types, empty collections, inputs that are not objects.
 var oddInputs = []string{
 	`{}`,
 	`{"a": null, "b": null, "c": null, "xs": null}`,
@@ -274,6 +274,7 @@ var oddInputs = []string{
 	`{"a": "", "b": 0, "c": false, "xs": ""}`,
 	`{"a": [1, "x", null, {"k": 1}], "b": {"k": [1]}, "c": [[1, 2], [3]], "xs": [1, 2, 3]}`,
 	`{"a": 1.5, "b": -3, "c": 1e400, "xs": {"k": "v", "1": 2}}`,
+	`[1, {"a": 1}]`, `"input"`, `null`, `5`, // inputs that are not objects
 }
 
 func mod(src string) map[string]string { return map[string]string{"t.rego": src} }
@@ -1110,6 +1111,82 @@ r := {
 	})
 }
 
+// TestControlFlow nests iteration, negation and every, where a plan's
+// breaks must leave exactly the right number of blocks.
+func TestControlFlow(t *testing.T) {
+	runDifferentials(t, []differential{
+		{
+			name: "not around an iteration",
+			modules: mod(`package t
+default no_one := false
+no_one if not has_one
+has_one if input.xs[_] == 1
+default no_pair := false
+no_pair if not pair_equal
+pair_equal if {
+	some x in input.xs
+	some y in input.c
+	x == y
+}
+r := [no_one, no_pair]`),
+			inputs: []string{`{"xs": [1, 2], "c": [3]}`, `{"xs": [2], "c": [2]}`, `{"xs": [], "c": []}`},
+			want:   map[string]string{`{"xs": [1, 2], "c": [3]}`: `[false,true]`, `{"xs": [2], "c": [2]}`: `[true,false]`},
+		},
+		{
+			name: "every nested in every and in comprehensions",
+			modules: mod(`package t
+default grid := false
+grid if every row in input.c { every x in row { x > 0 } }
+default single := false
+single if every i, x in input.xs { every j, y in input.xs { i == j; x == y } }
+default no_neg := false
+no_neg if every x in input.xs { not x < 0 }
+rows_ok := [i | some i, row in input.c; every x in row { is_number(x) }]
+r := [grid, single, no_neg, rows_ok]`),
+			inputs: []string{`{"c": [[1, 2], [3]], "xs": [1]}`, `{"c": [[1, 0], []], "xs": [1, 2]}`, `{"c": [[1]], "xs": [1, 1]}`, `{"c": [], "xs": [-1]}`, `{"c": [["s"], [1]], "xs": []}`},
+		},
+		{
+			name: "patterns in some in",
+			modules: mod(`package t
+firsts := [a | some [a, _] in input.c]
+objs := [n | some {"n": n} in input.a]
+kv := [[k, a] | some k, [a, 1] in input.b]
+r := [firsts, objs, kv]`),
+			inputs: []string{`{"c": [[1, 2], [3], [4, 5, 6], [7, 8]], "a": [{"n": 1}, {"n": 2, "m": 3}, {"m": 1}], "b": {"x": [0, 1], "y": [0, 2]}}`},
+		},
+		{
+			name: "complete rule decided inside nested scans",
+			modules: mod(`package t
+default r := "none"
+r := "found" if {
+	some row in input.c
+	some x in row
+	x == input.a
+}`),
+			inputs: []string{`{"c": [[1], [2, 3], [3]], "a": 3}`, `{"c": [[1]], "a": 3}`},
+			want:   map[string]string{`{"c": [[1], [2, 3], [3]], "a": 3}`: `"found"`, `{"c": [[1]], "a": 3}`: `"none"`},
+		},
+		{
+			name: "iteration by ref with wildcards and keys",
+			modules: mod(`package t
+keys_of_one := {k | input.b[k] == 1}
+idx_of_two := [i | input.xs[i] == 2]
+deep := [v | v := input.c[_][_]]
+r := [keys_of_one, idx_of_two, deep]`),
+			inputs: []string{`{"b": {"x": 1, "y": 2, "z": 1.0}, "xs": [2, 1, 2], "c": [[1, 2], {"k": 3}, "s"]}`},
+		},
+		{
+			name: "functions of composite arguments and comprehension arguments",
+			modules: mod(`package t
+f([a, b]) := a + b
+g({"k": v}) := v
+h(s) := count(s)
+r := [object.get({"v": f(input.c[0])}, "v", null), [g(x) | some x in input.a], h({x | some x in input.xs})]`),
+			inputs: []string{`{"c": [[1, 2]], "a": [{"k": 1}, {"k": 2, "j": 3}, {"j": 1}], "xs": [1, 1, 2]}`, `{"c": [[1]], "a": [], "xs": []}`},
+		},
+	})
+}
+
 // TestPrepareRefuses holds Prepare to refusing, with a reason, what it
 // cannot run exactly as OPA does, so that the caller keeps topdown.
 func TestPrepareRefuses(t *testing.T) {
@@ -1393,7 +1470,7 @@ var fuzzSeeds = []string{
 // FuzzEval holds regoplan to topdown on the fixed fuzzPolicy for any JSON
 // object input.
 func FuzzEval(f *testing.F) {
-	for _, s := range fuzzSeeds {
+	for _, s := range append(append([]string{}, fuzzSeeds...), oddInputs...) {
 		f.Add([]byte(s))
 	}
 	modules := mod(fuzzPolicy)
