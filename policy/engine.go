@@ -298,13 +298,41 @@ func decode(t *ast.Term) (Decision, error) {
 		d.Violations = append(d.Violations, Violation{Rule: string(rule), Table: string(table), Message: string(msg)})
 	}
 	if ob, ok := field(obj, "obligations").(ast.Object); ok {
-		var m map[string]any
-		if err := ast.As(ob, &m); err != nil {
+		v, err := ast.JSON(ob)
+		if err != nil {
 			return Decision{}, fmt.Errorf("decision.obligations: %v", err)
 		}
-		d.Obligations = m
+		m, err := plainNumbers(v)
+		if err != nil {
+			return Decision{}, fmt.Errorf("decision.obligations: %v", err)
+		}
+		d.Obligations = m.(map[string]any)
 	}
 	return d, nil
+}
+
+// plainNumbers turns the json.Numbers of a value from ast.JSON into
+// float64s, as decoding its JSON would (without a round trip through text);
+// a number out of float64's range is an error, as it would be there.
+func plainNumbers(v any) (any, error) {
+	var err error
+	switch x := v.(type) {
+	case json.Number:
+		return x.Float64()
+	case map[string]any:
+		for k, e := range x {
+			if x[k], err = plainNumbers(e); err != nil {
+				return nil, err
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if x[i], err = plainNumbers(e); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return v, nil
 }
 
 // field is obj[key]'s value, nil when absent.
