@@ -102,8 +102,9 @@ type function struct {
 
 // builtin is one of OPA's built-in functions.
 type builtin struct {
-	name string
-	f    topdown.BuiltinFunc
+	name     string
+	f        topdown.BuiltinFunc
+	relation bool // it outputs many values (walk): the plan scans them as one array
 }
 
 // unrunnable lists built-ins that need what a plain run does not give them
@@ -349,5 +350,6 @@ func (p *prep) builtin(name string) *builtin {
 		p.unsupported("built-in %s returns no value", name)
 	}
 	b.f = f
+	b.relation = declared && decl.Relation
 	return b
 }

@@ -100,6 +100,8 @@ type machine struct {
 	args    []*ast.Term // the operands of a built-in call
 	out     *ast.Term   // the output of a built-in call
 	outFn   func(*ast.Term) error
+	outs    *ast.Array // the outputs of a relation's call
+	outsFn  func(*ast.Term) error
 	stack   []*ast.Term // frames of locals
 	sp      int         // the first free local of stack
 	hwm     int         // the most of stack used since the last release
@@ -110,7 +112,7 @@ type machine struct {
 
 var machines = sync.Pool{New: func() any {
 	m := &machine{stack: make([]*ast.Term, 2048)}
-	m.outFn = m.output
+	m.outFn, m.outsFn = m.output, m.outputs
 	return m
 }}
 
@@ -143,6 +145,11 @@ func (m *machine) frame(n int) []*ast.Term {
 
 func (m *machine) output(t *ast.Term) error {
 	m.out = t
+	return nil
+}
+
+func (m *machine) outputs(t *ast.Term) error {
+	*m.outs = *m.outs.Append(t)
 	return nil
 }
 
@@ -520,7 +527,15 @@ func (m *machine) callBuiltin(in *instr, fr []*ast.Term) (*ast.Term, int) {
 	}
 	m.out = nil
 	m.bctx.Location = nil
-	err := in.bi.f(m.bctx, args, m.outFn)
+	var err error
+	if in.bi.relation {
+		// Every output, in order, as one array the plan scans.
+		m.outs = ast.NewArray()
+		err = in.bi.f(m.bctx, args, m.outsFn)
+		m.out, m.outs = ast.NewTerm(m.outs), nil
+	} else {
+		err = in.bi.f(m.bctx, args, m.outFn)
+	}
 	clear(args)
 	if err != nil {
 		var halt topdown.Halt
