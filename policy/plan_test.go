@@ -123,3 +123,32 @@ decision := {"allow": true, "regions": ["us"], "violations": []} if input.b
 		t.Errorf("evaluation under a cancelled context: %+v, %v; want a %s deny", d, err, RuleTimeout)
 	}
 }
+
+// TestPlanTimeout: the evaluation timeout stops a plan that runs long (nine
+// million loop steps) and denies with policy.timeout.
+func TestPlanTimeout(t *testing.T) {
+	p, err := NewPack([]File{{Path: "meridian.rego", Data: []byte(`package meridian
+
+decision := {"allow": true, "regions": ["eu"], "violations": []} if {
+	count([1 | some x in numbers.range(1, 3000); some y in numbers.range(1, 3000); x == y]) > 0
+}
+`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compile(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Evaluator() != "plan" {
+		t.Fatalf("evaluator %s, want plan", c.Evaluator())
+	}
+	start := time.Now()
+	d, err := NewEngine(c, 50*time.Millisecond).Decide(context.Background(), &Input{Version: 1})
+	if err == nil || d.Allow || len(d.Violations) != 1 || d.Violations[0].Rule != RuleTimeout {
+		t.Errorf("Decide = %+v, %v; want a deny with rule %s", d, err, RuleTimeout)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("a 50ms timeout took %s", el)
+	}
+}
