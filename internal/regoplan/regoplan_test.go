@@ -258,9 +258,6 @@ type differential struct {
 	// want pins some outcomes (input JSON to rendered outcome), so that a
 	// case also fails when both evaluators change together.
 	want map[string]string
-	// knownBug, when set, names a divergence of regoplan from topdown that
-	// is reported and not yet fixed: the case is skipped with it.
-	knownBug string
 }
 
 // oddInputs are run on every case besides its own: missing fields, wrong
@@ -282,9 +279,6 @@ func mod(src string) map[string]string { return map[string]string{"t.rego": src}
 // check runs one case on all its inputs.
 func (d differential) check(t *testing.T) {
 	t.Helper()
-	if d.knownBug != "" {
-		t.Skip("known divergence: " + d.knownBug)
-	}
 	query := d.query
 	if query == "" {
 		query = "data.t.r"
@@ -1097,16 +1091,16 @@ r := {
 			// walk is the one relation among OPA's built-ins: topdown's
 			// implementation calls its output once per [path, value], and
 			// the plan wants all of them as one collection (it scans the
-			// call's result), but regoplan keeps only the last output.
+			// call's result). regoplan once kept only the last output.
 			name: "walk",
 			modules: mod(`package t
 r := {
 	"pairs": [[p, v] | walk(input, [p, v])],
 	"ones": {p | walk(input.b, [p, 1])},
 }`),
-			inputs:   []string{`{"a": {"b": [1, {"c": 2}]}, "b": {"x": 1, "y": [1, 2]}}`},
-			want:     map[string]string{`{}`: `{"ones":[],"pairs":[[[],{}]]}`},
-			knownBug: "regoplan keeps only walk's last output; the plan scans them all",
+			inputs: []string{`{"a": {"b": [1, {"c": 2}]}, "b": {"x": 1, "y": [1, 2]}}`},
+			want: map[string]string{`{}`: `{"ones":[],"pairs":[[[],{}]]}`,
+				`{"a": {"b": [1, {"c": 2}]}, "b": {"x": 1, "y": [1, 2]}}`: `{"ones":[["x"],["y",0]],"pairs":[[[],{"a":{"b":[1,{"c":2}]},"b":{"x":1,"y":[1,2]}}],[["a"],{"b":[1,{"c":2}]}],[["a","b"],[1,{"c":2}]],[["a","b",0],1],[["a","b",1],{"c":2}],[["a","b",1,"c"],2],[["b"],{"x":1,"y":[1,2]}],[["b","x"],1],[["b","y"],[1,2]],[["b","y",0],1],[["b","y",1],2]]}`},
 		},
 	})
 }
@@ -1387,8 +1381,8 @@ func TestConcurrentEvals(t *testing.T) {
 }
 
 // fuzzPolicy is the policy FuzzEval holds the two evaluators to: rules of
-// every kind, comprehensions, else, every, not, object.get, sprintf and
-// membership, over whatever shape the input has.
+// every kind, comprehensions, else, every, not, object.get, sprintf,
+// membership and walk, over whatever shape the input has.
 const fuzzPolicy = `package t
 
 default allow := false
@@ -1434,6 +1428,8 @@ total := sum([x | some r in input.resources; x := to_number(r.size)])
 
 pair := [a, b] if [a, b] := input.pair
 
+numeric_paths := {p | walk(input, [p, v]); is_number(v)}
+
 default has_admin := false
 
 has_admin := ("admin", input.user.role in {"admin": "admin"})
@@ -1454,6 +1450,7 @@ decision := {
 	"pair": [p | p := pair],
 	"has_admin": has_admin,
 	"member": member,
+	"numeric_paths": numeric_paths,
 }
 `
 
