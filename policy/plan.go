@@ -2,14 +2,10 @@ package policy
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/ir"
-	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/meridian-lake/meridian/internal/regoplan"
 )
@@ -21,8 +17,9 @@ import (
 // plan OPA compiles to WebAssembly), and every built-in is OPA's own. The
 // difference is cost: topdown spends most of a decision on unification and
 // bindings, which the plan has already lowered away
-// (BenchmarkDecide/cold, and .../topdown beside it). TestPlanEquivalence
-// holds the two to the same decisions, byte for byte.
+// (BenchmarkDecide/cold, and cold-topdown beside it). TestPackEquivalence
+// and FuzzPlanEquivalence hold the two to the same decisions, byte for
+// byte, and internal/regoplan's own tests do so across the language.
 
 // Evaluators: what decides for a version.
 const (
@@ -49,35 +46,6 @@ func SetEvaluator(name string) error {
 	return nil
 }
 
-// planTarget is the rego target under which OPA hands the plan of a prepared
-// query to planCapture.
-const planTarget = "meridian-plan"
-
-var registerPlanTarget sync.Once
-
-// planSlot receives the plan of one PrepareForEval, through its context.
-type planSlot struct{ policy *ir.Policy }
-
-type planSlotKey struct{}
-
-// planCapture is a rego target plugin that only keeps the plan it is given.
-type planCapture struct{}
-
-func (planCapture) IsTarget(t string) bool { return t == planTarget }
-
-func (planCapture) PrepareForEval(ctx context.Context, pol *ir.Policy, _ ...rego.PrepareOption) (rego.TargetPluginEval, error) {
-	slot, ok := ctx.Value(planSlotKey{}).(*planSlot)
-	if !ok {
-		return nil, errors.New("policy: the plan target is only for policy.Compile")
-	}
-	slot.policy = pol
-	return planCapture{}, nil
-}
-
-func (planCapture) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Value, error) {
-	return nil, errors.New("policy: the plan target does not evaluate")
-}
-
 // planQuery plans the decision query of the compiled pack and prepares the
 // plan with the pack's data. A nil program comes with the reason topdown
 // decides instead.
@@ -85,17 +53,11 @@ func planQuery(ctx context.Context, compiler *ast.Compiler, p *Pack) (*regoplan.
 	if topdownOnlySetting.Load() {
 		return nil, nil, "policy.evaluator is topdown"
 	}
-	registerPlanTarget.Do(func() { rego.RegisterPlugin(planTarget, planCapture{}) })
-	slot := &planSlot{}
-	_, err := rego.New(
-		rego.Query(DecisionRef),
-		rego.Compiler(compiler),
-		rego.Target(planTarget),
-	).PrepareForEval(context.WithValue(ctx, planSlotKey{}, slot))
+	pol, err := regoplan.PlanQuery(ctx, compiler, DecisionRef)
 	if err != nil {
 		return nil, nil, "planning failed: " + err.Error()
 	}
-	prog, err := regoplan.Prepare(slot.policy, nil)
+	prog, err := regoplan.Prepare(pol, nil)
 	if err != nil {
 		return nil, nil, err.Error()
 	}
