@@ -18,7 +18,7 @@ build:
 	$(GO) build -o $(BIN)/meridian ./cmd/meridian
 	$(GO) build -o $(BIN)/meridian-engine ./cmd/meridian-engine
 
-## test: lint, every test, and a short fuzz run of the SQL parser
+## test: lint, every test, and short fuzz runs of the SQL parser and of the policy plan against OPA's evaluator
 test: lint unit fuzz
 
 unit: tools e2e-js
@@ -47,6 +47,7 @@ $(VERSITYGW):
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./planner/sql
+	$(GO) test -run '^$$' -fuzz '^FuzzPlanEquivalence$$' -fuzztime $(FUZZTIME) ./policy
 
 ## bench: benchmarks with allocations (parse + analysis over the corpus; Meridian against the engines, end to end)
 bench:
