@@ -193,11 +193,7 @@ func errorless(decision string) string {
 
 // topdownOnly is c deciding with topdown, as a version whose plan cannot be
 // run does.
-func topdownOnly(c *Compiled) *Compiled {
-	cp := *c
-	cp.plan, cp.planNote = nil, "topdown only (test)"
-	return &cp
-}
+func topdownOnly(c *Compiled) *Compiled { return c.withoutPlan("topdown only (test)") }
 
 // typedDecision is the production path: the input as the planner builds it,
 // converted by Input.value, and the decision as the engine decodes it.

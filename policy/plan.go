@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 
@@ -66,4 +67,56 @@ func planQuery(ctx context.Context, compiler *ast.Compiler, p *Pack) (*regoplan.
 		return nil, nil, "policy data: " + err.Error()
 	}
 	return prog, data, ""
+}
+
+// planCheckInputs is how many of the most recent recorded decision inputs a
+// version's plan must decide as topdown does before it decides for the
+// version (about 50 ms for the shipped pack).
+const planCheckInputs = 256
+
+// checkPlan is a last guard on real traffic: before a stored version serves
+// (or is dry-run), its plan and topdown decide the inputs of the most recent
+// recorded decisions, and on any difference the version decides with
+// topdown, its Evaluator naming the decision. Tests hold the two to the
+// same decisions; this catches what they did not foresee, before a
+// statement depends on it.
+func (r *Registry) checkPlan(ctx context.Context, c *Compiled) error {
+	if c.plan == nil {
+		return nil
+	}
+	recs, err := r.Decisions(ctx, Filter{Limit: planCheckInputs, WithInput: true})
+	if err != nil {
+		return fmt.Errorf("policy: check version %d's plan on recorded decisions: %w", c.version, err)
+	}
+	td := c.withoutPlan("")
+	for _, rec := range recs {
+		if rec.Input == nil {
+			continue
+		}
+		if a, b := decisionText(ctx, c, rec.Input), decisionText(ctx, td, rec.Input); a != b {
+			c.plan, c.data = nil, nil
+			c.planNote = fmt.Sprintf("its plan decided recorded decision %s differently from topdown (%s, not %s)", rec.ID, a, b)
+			return nil
+		}
+	}
+	return nil
+}
+
+// withoutPlan is c deciding with topdown, for the reason given.
+func (c *Compiled) withoutPlan(note string) *Compiled {
+	cp := *c
+	cp.plan, cp.data, cp.planNote = nil, nil, note
+	cp.cache = nil
+	return &cp
+}
+
+// decisionText renders c's decision on in for comparison; every error is
+// the same text, since either evaluator denies on any.
+func decisionText(ctx context.Context, c *Compiled, in *Input) string {
+	d, err := c.evaluate(ctx, in, impactTimeout)
+	if err != nil {
+		return "error"
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/meridian-lake/meridian/internal/store"
 	policies "github.com/meridian-lake/meridian/rego"
 )
 
@@ -151,4 +154,87 @@ decision := {"allow": true, "regions": ["eu"], "violations": []} if {
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("a 50ms timeout took %s", el)
 	}
+}
+
+// TestCheckPlanOnRecordedDecisions: a stored version's plan must decide the
+// recorded inputs as topdown does before it serves; a plan that does not
+// (here, the plan of another pack put in its place) leaves the version to
+// topdown, its evaluator naming the recorded decision.
+func TestCheckPlanOnRecordedDecisions(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "state.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	shipped, err := LoadFS(policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := OpenRegistry(ctx, db, shipped, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sc := range loadScenarioInputs(t) {
+		if err := reg.Write(ctx, &Record{ID: fmt.Sprintf("d%03d", i), At: time.Now(), User: "u", Input: sc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The shipped pack's plan agrees on every scenario: it keeps deciding.
+	id, err := reg.ActiveID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := reg.Compiled(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Evaluator() != EvaluatorPlan {
+		t.Fatalf("the shipped version decides with %s, want its plan", c.Evaluator())
+	}
+
+	// A plan that allows everything, in place of the shipped pack's.
+	allowAll, err := NewPack([]File{{Path: "meridian.rego", Data: []byte(`package meridian
+
+decision := {"allow": true, "regions": ["eu"], "violations": []}
+`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Compile(ctx, allowAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.plan, c.data = other.plan, other.data
+	if err := reg.checkPlan(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if ev := c.Evaluator(); !strings.HasPrefix(ev, "topdown: its plan decided recorded decision d") {
+		t.Fatalf("evaluator after a disagreeing plan: %s", ev)
+	}
+	d, err := c.evaluate(ctx, &Input{Version: 1}, time.Second)
+	if err != nil || d.Allow {
+		t.Errorf("the version falls back to topdown: decision %+v, %v; want the shipped pack's deny", d, err)
+	}
+}
+
+// loadScenarioInputs are the inputs of testdata/scenarios.json.
+func loadScenarioInputs(t *testing.T) []*Input {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/scenarios.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scs []struct {
+		Input Input `json:"input"`
+	}
+	if err := json.Unmarshal(raw, &scs); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]*Input, len(scs))
+	for i := range scs {
+		out[i] = &scs[i].Input
+	}
+	return out
 }

@@ -283,6 +283,9 @@ func (r *Registry) compiled(ctx context.Context, id int64) (*Compiled, error) {
 		return nil, err
 	}
 	c.version = id
+	if err := r.checkPlan(ctx, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
