@@ -95,7 +95,7 @@ func (r *Registry) checkPlan(ctx context.Context, c *Compiled) error {
 		}
 		if a, b := decisionText(ctx, c, rec.Input), decisionText(ctx, td, rec.Input); a != b {
 			c.plan, c.data = nil, nil
-			c.planNote = fmt.Sprintf("its plan decided recorded decision %s differently from topdown (meridian policy log shows its input; please report it)", rec.ID)
+			c.planNote = fmt.Sprintf("its plan decided recorded decision %s differently from topdown (GET /v1/meridian/decisions?input=true shows its input; please report it)", rec.ID)
 			return nil
 		}
 	}
