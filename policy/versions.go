@@ -80,6 +80,9 @@ type Version struct {
 	CreatedAt time.Time  `json:"created_at"`
 	Tests     TestReport `json:"tests"`
 	Active    bool       `json:"active"`
+	// Evaluator is, for the active version, what decides its statements in
+	// this process (Compiled.Evaluator): "plan", or "topdown: " and why.
+	Evaluator string `json:"evaluator,omitempty"`
 }
 
 // Activation is one change of the active version.
@@ -135,6 +138,14 @@ func OpenRegistry(ctx context.Context, db *store.DB, fallback *Pack, timeout tim
 	}
 	r.engine = NewEngine(c, timeout)
 	return r, nil
+}
+
+// activeCompiled is the version the engine serves; nil before there is one.
+func (r *Registry) activeCompiled() *Compiled {
+	if r.engine == nil {
+		return nil
+	}
+	return r.engine.Active()
 }
 
 // Engine is the engine serving the active version.
@@ -323,6 +334,9 @@ func (r *Registry) list(ctx context.Context, where string, args ...any) ([]Versi
 		}
 		v.CreatedAt, _ = time.Parse(time.RFC3339Nano, at)
 		v.Active = v.ID == active
+		if c := r.activeCompiled(); v.Active && c != nil && c.Version() == v.ID {
+			v.Evaluator = c.Evaluator()
+		}
 		out = append(out, v)
 	}
 	return out, rows.Err()

@@ -633,7 +633,15 @@ func (e *policyEnv) versions(ctx context.Context, st streams) error {
 		fmt.Fprintf(tw, "%d\t%s\t%.12s\t%s\t%s\t%s\t%.1f%%\t%s\n", v.ID, active, v.Hash, stamp(v.CreatedAt), v.Author,
 			testsText(v.Tests), v.Tests.Coverage, clip(v.Message, 60))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if v.Active && v.Evaluator != "" {
+			fmt.Fprintf(st.out, "\nversion %d decides with %s\n", v.ID, v.Evaluator)
+		}
+	}
+	return nil
 }
 
 func testsText(r policy.TestReport) string {

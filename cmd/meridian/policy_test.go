@@ -97,7 +97,13 @@ func TestPolicyVersionsFresh(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^1\s+\*\s+[0-9a-f]{12}\s.*meridian\s.*the shipped policy pack$`).MatchString(out) {
 		t.Errorf("versions of a fresh state does not show the shipped version 1 active:\n%s", out)
 	}
+	if !strings.Contains(out, "\nversion 1 decides with plan\n") {
+		t.Errorf("versions does not say what decides for the active version:\n%s", out)
+	}
 	vs := decodeJSON[[]policy.Version](t, mustPolicy(t, state, "versions", "--json"))
+	if len(vs) == 1 && vs[0].Evaluator != policy.EvaluatorPlan {
+		t.Errorf("versions --json: evaluator %q, want %q", vs[0].Evaluator, policy.EvaluatorPlan)
+	}
 	shipped, err := policy.LoadFS(policies.FS)
 	if err != nil {
 		t.Fatal(err)
