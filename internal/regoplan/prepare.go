@@ -18,8 +18,9 @@ import (
 type Program struct {
 	plan    function // the query plan: a function of input and data
 	funcs   []*function
-	memos   int // memoised functions (those of input and data only)
-	maxArgs int // the most operands of one built-in call
+	memos   int      // memoised functions (those of input and data only)
+	maxArgs int      // the most operands of one built-in call
+	files   []string // the policy's file names, for errors
 }
 
 // UnsupportedError says why a plan cannot be run here; the caller falls
@@ -128,6 +129,11 @@ func Prepare(pol *ir.Policy, builtins map[string]*ast.Builtin) (*Program, error)
 	}
 	p := &prep{pol: pol, builtins: builtins, byName: map[string]*function{}, bis: map[string]*builtin{}}
 	prog := &Program{}
+	if pol.Static != nil {
+		for _, f := range pol.Static.Files {
+			prog.files = append(prog.files, f.Value)
+		}
+	}
 	if pol.Funcs != nil {
 		for _, f := range pol.Funcs.Funcs {
 			fn := &function{name: f.Name, ret: int32(f.Return), memo: -1}

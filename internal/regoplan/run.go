@@ -153,25 +153,28 @@ func (m *machine) outputs(t *ast.Term) error {
 	return nil
 }
 
+// fail stops the run with err, placed at the statement's position in the
+// policy.
 func (m *machine) fail(in *instr, err error) int {
 	if m.err == nil {
 		if in != nil && in.loc != nil && in.loc.Row > 0 {
-			err = fmt.Errorf("%w (at %s:%d:%d)", err, fileName(m.prog, in.loc), in.loc.Row, in.loc.Col)
+			err = fmt.Errorf("%w (at %s:%d:%d)", err, m.prog.file(in.loc.File), in.loc.Row, in.loc.Col)
 		}
 		m.err = err
 	}
 	return failed
 }
 
-func fileName(_ *Program, loc *ir.Location) string {
-	if loc.Text != nil {
-		return fmt.Sprintf("%q", string(loc.Text))
+// file names the policy file of a statement's location.
+func (p *Program) file(i int) string {
+	if i >= 0 && i < len(p.files) {
+		return p.files[i]
 	}
-	return fmt.Sprintf("file %d", loc.File)
+	return fmt.Sprintf("file %d", i)
 }
 
-// undefinedOperand is an operand whose local holds no value where the plan
-// needs one: OPA's planner never emits that, so the run stops.
+// errUndefinedOperand: an operand's local holds no value where the plan
+// needs one. OPA's planner never emits that, so the run stops.
 var errUndefinedOperand = errors.New("regoplan: an operand is undefined")
 
 // get reads an operand; nil when its local is undefined.
