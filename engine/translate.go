@@ -626,6 +626,16 @@ func (c *compiler) exprs(xs []ast.Expr) {
 	commaList(c, xs, c.expr)
 }
 
+// negatable opens a predicate that NOT may negate: "(x [NOT]op".
+func (c *compiler) negatable(x ast.Expr, not bool, op string) {
+	c.w("(")
+	c.expr(x)
+	if not {
+		c.w(" NOT")
+	}
+	c.w(op)
+}
+
 func (c *compiler) expr(x ast.Expr) {
 	if c.err != nil || x == nil {
 		return
@@ -649,12 +659,7 @@ func (c *compiler) expr(x ast.Expr) {
 	case *ast.Binary:
 		c.binary(x)
 	case *ast.Like:
-		c.w("(")
-		c.expr(x.X)
-		if x.Not {
-			c.w(" NOT")
-		}
-		c.w(" LIKE ")
+		c.negatable(x.X, x.Not, " LIKE ")
 		c.expr(x.Pattern)
 		if x.Escape != nil {
 			c.w(" ESCAPE ")
@@ -662,23 +667,13 @@ func (c *compiler) expr(x ast.Expr) {
 		}
 		c.w(")")
 	case *ast.Between:
-		c.w("(")
-		c.expr(x.X)
-		if x.Not {
-			c.w(" NOT")
-		}
-		c.w(" BETWEEN ")
+		c.negatable(x.X, x.Not, " BETWEEN ")
 		c.expr(x.Lo)
 		c.w(" AND ")
 		c.expr(x.Hi)
 		c.w(")")
 	case *ast.In:
-		c.w("(")
-		c.expr(x.X)
-		if x.Not {
-			c.w(" NOT")
-		}
-		c.w(" IN (")
+		c.negatable(x.X, x.Not, " IN (")
 		if x.Query != nil {
 			c.query(x.Query, false)
 		} else {
