@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -175,19 +176,9 @@ func Prepare(pol *ir.Policy, builtins map[string]*ast.Builtin) (*Program, error)
 	prog.maxArgs = p.maxArgs
 	if len(p.reasons) > 0 {
 		sort.Strings(p.reasons)
-		return nil, &UnsupportedError{Reasons: compact(p.reasons)}
+		return nil, &UnsupportedError{Reasons: slices.Compact(p.reasons)}
 	}
 	return prog, nil
-}
-
-func compact(ss []string) []string {
-	out := ss[:0]
-	for i, s := range ss {
-		if i == 0 || s != ss[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // prep is the state of one Prepare.
